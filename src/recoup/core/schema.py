@@ -186,3 +186,61 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
         for name, dtype in schema.items()
     ]
     return frame.select(columns)
+
+# What the daily run hands the strategy: one row per active account, state as of the run date.
+DECISION_INPUT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "account_key": pl.Int64(),
+    "account_id": pl.String(),
+    "creditor_id": pl.String(),
+    "debtor_id": pl.String(),
+    "debtor_type": pl.String(),
+    "product": pl.String(),
+    "currency": pl.String(),
+    "jurisdiction": pl.String(),
+    "language": pl.String(),
+    "principal": pl.Int64(),
+    "interest": pl.Int64(),
+    "fees": pl.Int64(),
+    "balance": pl.Int64(),
+    "dpd": pl.Int64(),
+    "bucket": pl.String(),
+    "flags": pl.String(),
+    "opted_out": pl.String(),
+    "consent_sms": pl.Boolean(),
+    "consent_email": pl.Boolean(),
+    "consent_im": pl.Boolean(),
+    "consent_call": pl.Boolean(),
+    "has_phone": pl.Boolean(),
+    "has_email": pl.Boolean(),
+    "has_im": pl.Boolean(),
+    "has_address": pl.Boolean(),
+    "income_monthly": pl.Int64(),
+    "ability_score": pl.Float64(),
+    "willingness_score": pl.Float64(),
+    "days_since_last_contact": pl.Int64(),  # null: never contacted
+    "contacts_7d": pl.Int64(),
+    "open_promise": pl.Boolean(),
+    "broken_promises_60d": pl.Int64(),
+    "on_plan": pl.Boolean(),
+    "placed_on": pl.Date(),
+}
+
+# What a strategy proposes: zero or more candidate actions per account, before compliance and the optimiser.
+CANDIDATE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "account_key": pl.Int64(),
+    "action": pl.String(),
+    "channel": pl.String(),
+    "template_id": pl.String(),
+    "tone": pl.String(),  # neutral | empathetic | firm
+    "offer_kind": pl.String(),
+    "offer_amount": pl.Int64(),
+    "offer_installments": pl.Int64(),
+    "offer_expires_on": pl.Date(),
+    "expected_recovery": pl.Int64(),  # minor units expected within 30 days if carried out
+    "cost": pl.Int64(),  # minor units the action costs
+    "value": pl.Float64(),  # what the optimiser maximises (expected net recovery, comparable across accounts)
+    "segment": pl.String(),
+    "strategy": pl.String(),
+    "variant": pl.String(),
+    "reasons": pl.String(),
+}
