@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+import polars as pl
+
 from recoup.core.errors import ValidationError
 
 # ISO 4217 minor-unit exponents for the currencies Recoup accepts. Kept explicit (not "all of ISO")
@@ -169,3 +171,18 @@ def allocate(amount: int, balances: dict[str, int], order: Sequence[str] = DEFAU
         parts[part] = take
         remaining -= take
     return Allocation(parts=parts, credit=remaining)
+
+
+def format_minor_expr(minor: str, currency: str) -> pl.Expr:
+    """The columnar twin of `format_minor`: decimal text for Int64 minor units, per row's currency.
+
+    Every accepted currency has 0 or 2 decimals, which is what the fraction padding assumes.
+    """
+    digits = pl.col(currency).replace_strict(CURRENCY_EXPONENTS, default=2, return_dtype=pl.Int64)
+    scale = pl.lit(10, dtype=pl.Int64).pow(digits)
+    amount = pl.col(minor)
+    sign = pl.when(amount < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    whole = (amount.abs() // scale).cast(pl.String)
+    fraction = (amount.abs() % scale).cast(pl.String).str.pad_start(2, "0")
+    with_fraction = pl.concat_str([sign, whole, pl.lit("."), fraction])
+    return pl.when(digits == 0).then(pl.concat_str([sign, whole])).otherwise(with_fraction)

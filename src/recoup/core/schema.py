@@ -194,6 +194,7 @@ DECISION_INPUT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "creditor_id": pl.String(),
     "debtor_id": pl.String(),
     "debtor_type": pl.String(),
+    "debtor_name": pl.String(),
     "product": pl.String(),
     "currency": pl.String(),
     "jurisdiction": pl.String(),
