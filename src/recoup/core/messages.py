@@ -6,6 +6,7 @@ to dispute and to opt out. Creditor-edited templates (sandboxed, linted) replace
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -66,7 +67,7 @@ BUILTIN_TEMPLATES: Final[dict[tuple[str, str], str]] = {
     ),
 }
 
-_FIELDS: Final = ("name", "creditor", "amount", "currency", "agency", "phone")
+_PLACEHOLDER: Final = re.compile(r"\{(name|creditor|amount|currency|agency|phone)\}")
 
 
 def render_builtin(frame: pl.DataFrame, sender: Sender) -> pl.Series:
@@ -82,9 +83,8 @@ def render_builtin(frame: pl.DataFrame, sender: Sender) -> pl.Series:
     }
     rendered = pl.lit(None, dtype=pl.String)
     for (template_id, language), text in BUILTIN_TEMPLATES.items():
-        expr = pl.lit(text)
-        for field in _FIELDS:
-            expr = expr.str.replace_all("{" + field + "}", values[field], literal=True)
+        pieces = [values[p] if p in values else pl.lit(p) for p in _PLACEHOLDER.split(text) if p]
+        expr = pl.concat_str(pieces)
         chosen = (pl.col("template_id") == template_id) & (pl.col("language") == language)
         rendered = pl.when(chosen).then(expr).otherwise(rendered)
     return frame.select(rendered.alias("message")).to_series()
