@@ -1,0 +1,133 @@
+"""Columnar reads and bulk writes: the batch path never loops over ORM rows.
+
+Writes join the caller's transaction: executemany on SQLite's own connection, COPY on PostgreSQL.
+Reads go through ADBC, which hands back Arrow columns directly, and see committed data only.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+from recoup.adapters.db.engine import Database
+
+SQLITE_INSTANT_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
+
+
+def _for_sqlite(frame: pl.DataFrame) -> pl.DataFrame:
+    conversions = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            conversions.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            utc = pl.col(name).dt.convert_time_zone("UTC") if dtype.time_zone else pl.col(name)
+            conversions.append(utc.dt.strftime(SQLITE_INSTANT_FORMAT))
+        elif dtype == pl.Boolean:
+            conversions.append(pl.col(name).cast(pl.Int8))
+    return frame.with_columns(conversions) if conversions else frame
+
+
+def _copy_payload(frame: pl.DataFrame) -> bytes:
+    conversions = [
+        pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone
+    ]
+    if conversions:
+        frame = frame.with_columns(conversions)
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
+    return buffer.getvalue()
+
+
+def insert_frame(connection: Connection, db: Database, table: str, frame: pl.DataFrame) -> int:
+    """Insert every row of ``frame`` into ``table`` (columns by name) inside the open transaction."""
+    if frame.is_empty():
+        return 0
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    raw: Any = connection.connection.driver_connection
+    if db.is_sqlite:
+        placeholders = ", ".join("?" for _ in frame.columns)
+        raw.executemany(
+            f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})', _for_sqlite(frame).iter_rows()
+        )
+    else:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy,
+        ):
+            copy.write(_copy_payload(frame))
+    return frame.height
+
+
+def sql_literal(value: object) -> str:
+    """A typed value as an SQL literal, for the few parameters of columnar reads (never user text)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return f"'{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _adbc_connection(db: Database) -> Any:
+    if db.is_sqlite:
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        return adbc_sqlite.connect(str(db.sqlite_path))
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    return adbc_pg.connect(db.libpq_uri())
+
+
+def _cast(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    casts = []
+    for name, dtype in schema.items():
+        if name not in frame.columns:
+            continue
+        current = frame.schema[name]
+        column = pl.col(name)
+        if current == dtype:
+            continue
+        if current == pl.String and dtype == pl.Date:
+            casts.append(column.str.slice(0, 10).str.to_date("%Y-%m-%d"))
+        elif current == pl.String and isinstance(dtype, pl.Datetime):
+            parsed = column.str.to_datetime(SQLITE_INSTANT_FORMAT, strict=False, time_unit="us")
+            casts.append(parsed.dt.replace_time_zone("UTC").cast(dtype))
+        elif isinstance(current, pl.Datetime) and isinstance(dtype, pl.Datetime):
+            casts.append(column.dt.convert_time_zone("UTC").cast(dtype))
+        else:
+            casts.append(column.cast(dtype))
+    return frame.with_columns(casts) if casts else frame
+
+
+def read_frame(db: Database, sql: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.DataFrame:
+    """Run a SELECT and return its rows as a Polars frame, cast to ``schema`` where given."""
+    connection = _adbc_connection(db)
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if schema is None:
+        return frame
+    for name, dtype in schema.items():
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+        elif frame.schema[name] == pl.Null:
+            frame = frame.with_columns(pl.col(name).cast(dtype))
+    return _cast(frame, schema)
