@@ -180,12 +180,13 @@ def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Select ``schema``'s columns in order, adding missing ones as nulls and casting to the declared types."""
+    """Select ``schema``'s columns in order, adding missing ones as nulls and casting to declared types."""
     columns = [
         (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()
     ]
     return frame.select(columns)
+
 
 # What the daily run hands the strategy: one row per active account, state as of the run date.
 DECISION_INPUT_SCHEMA: Final[dict[str, pl.DataType]] = {

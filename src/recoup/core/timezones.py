@@ -42,7 +42,9 @@ def local_to_utc(frame: pl.DataFrame, local: str, zone: str, out: str) -> pl.Dat
         )
         gap = converted.filter(pl.col(out).is_null() & pl.col(local).is_not_null())
         if not gap.is_empty():
-            shifted = (pl.col(local) + pl.duration(hours=1)).dt.replace_time_zone(str(name), ambiguous="earliest")
+            shifted = (pl.col(local) + pl.duration(hours=1)).dt.replace_time_zone(
+                str(name), ambiguous="earliest"
+            )
             converted = converted.with_columns(
                 pl.when(pl.col(out).is_null() & pl.col(local).is_not_null())
                 .then(shifted.dt.convert_time_zone("UTC"))

@@ -131,3 +131,67 @@ def read_frame(db: Database, sql: str, schema: Mapping[str, pl.DataType] | None 
         elif frame.schema[name] == pl.Null:
             frame = frame.with_columns(pl.col(name).cast(dtype))
     return _cast(frame, schema)
+
+
+def _stage(connection: Connection, db: Database, table: str, frame: pl.DataFrame) -> str:
+    """COPY ``frame`` into a temporary table shaped like ``table`` (PostgreSQL); returns its name."""
+    stage = f"stage_{table}"
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" (LIKE "{table}") ON COMMIT DROP')
+        cursor.execute(f'TRUNCATE "{stage}"')
+    insert_frame(connection, db, stage, frame)
+    return stage
+
+
+def insert_new(
+    connection: Connection, db: Database, table: str, frame: pl.DataFrame, conflict: tuple[str, ...]
+) -> int:
+    """Insert the rows of ``frame`` whose ``conflict`` key is not stored yet; returns how many went in."""
+    if frame.is_empty():
+        return 0
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    target = ", ".join(f'"{c}"' for c in conflict)
+    raw: Any = connection.connection.driver_connection
+    if db.is_sqlite:
+        before = raw.total_changes
+        placeholders = ", ".join("?" for _ in frame.columns)
+        raw.executemany(
+            f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders}) ON CONFLICT ({target}) DO NOTHING',
+            _for_sqlite(frame).iter_rows(),
+        )
+        return int(raw.total_changes - before)
+    stage = _stage(connection, db, table, frame)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{stage}" '
+            f"ON CONFLICT ({target}) DO NOTHING"
+        )
+        return int(cursor.rowcount)
+
+
+def update_rows(connection: Connection, db: Database, table: str, frame: pl.DataFrame, key: str) -> int:
+    """Set the other columns of ``frame`` on the rows of ``table`` matched by ``key``."""
+    if frame.is_empty():
+        return 0
+    others = [c for c in frame.columns if c != key]
+    raw: Any = connection.connection.driver_connection
+    if db.is_sqlite:
+        assignments = ", ".join(f'"{c}" = ?' for c in others)
+        rows = _for_sqlite(frame.select([*others, key])).iter_rows()
+        raw.executemany(f'UPDATE "{table}" SET {assignments} WHERE "{key}" = ?', rows)
+        return frame.height
+    stage = f"stage_update_{table}"
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" AS SELECT {", ".join(frame.columns)} '
+            f'FROM "{table}" WITH NO DATA'
+        )
+        cursor.execute(f'TRUNCATE "{stage}"')
+    insert_frame(connection, db, stage, frame)
+    assignments = ", ".join(f'"{c}" = s."{c}"' for c in others)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS t SET {assignments} FROM "{stage}" AS s WHERE t."{key}" = s."{key}"'
+        )
+        return int(cursor.rowcount)

@@ -80,6 +80,7 @@ class Account(Base):
     credit: Mapped[int] = mapped_column(BigInteger, default=0)
     collected: Mapped[int] = mapped_column(BigInteger, default=0)
     placed_on: Mapped[date] = mapped_column(Date)
+    placed_balance: Mapped[int] = mapped_column(BigInteger)
     opted_out: Mapped[str] = mapped_column(String(100), default="")
     import_key: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -103,7 +103,9 @@ def propose(inputs: pl.DataFrame, run_date: date, config: BaselineConfig | None 
         inputs.with_columns(action=action)
         .filter(pl.col("action").is_not_null())
         .with_columns(
-            channel=pl.when(pl.col("action") == "legal_review").then(pl.lit(None)).otherwise(pl.col("action")),
+            channel=pl.when(pl.col("action") == "legal_review")
+            .then(pl.lit(None))
+            .otherwise(pl.col("action")),
             template_id=pl.when(message_action).then(pl.concat_str([pl.lit("reminder_"), pl.col("action")])),
             tone=pl.lit("neutral"),
             offer_kind=pl.lit("none"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:18:44.242359
+Create Date: 2026-11-29 15:19:32.284345
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("credit", sa.BigInteger(), nullable=False),
         sa.Column("collected", sa.BigInteger(), nullable=False),
         sa.Column("placed_on", sa.Date(), nullable=False),
+        sa.Column("placed_balance", sa.BigInteger(), nullable=False),
         sa.Column("opted_out", sa.String(length=100), nullable=False),
         sa.Column("import_key", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_accounts")),
