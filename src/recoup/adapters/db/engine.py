@@ -23,7 +23,11 @@ def normalise_url(url: str) -> URL:
     except Exception as exc:
         raise ValidationError(f"database URL {url!r} is not valid: {exc}", field="database_url") from None
     if parsed.get_backend_name() == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg")
+        # Sessions run in UTC so that instants written as plain literals mean the same everywhere.
+        options = str(parsed.query.get("options", ""))
+        if "timezone=" not in options:
+            options = f"{options} -c timezone=UTC".strip()
+        return parsed.set(drivername="postgresql+psycopg").update_query_dict({"options": options})
     if parsed.get_backend_name() != "sqlite":
         raise ValidationError(
             f"database {parsed.get_backend_name()!r} is not supported (use sqlite or postgresql)",
@@ -66,8 +70,10 @@ class Database:
 
     def libpq_uri(self) -> str:
         """The PostgreSQL URL in libpq form (for ADBC), with the same options (e.g. search_path)."""
-        plain = self.url.set(drivername="postgresql")
-        return plain.render_as_string(hide_password=False)
+        plain = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        base, _, query = plain.partition("?")
+        # libpq decodes %20 but, unlike form encoding, keeps '+' literally.
+        return f"{base}?{query.replace('+', '%20')}" if query else base
 
     def dispose(self) -> None:
         self.engine.dispose()

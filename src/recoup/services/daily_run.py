@@ -1,0 +1,179 @@
+"""The daily cycle's use cases, one function per recorded step. The job runner owns the transactions.
+
+Steps and what each one persists:
+- ingest:  nothing new (imports are their own transactions); counts what is waiting to be applied;
+- update:  applies pending events to balances, holds and opt-outs, records new promises and settles
+           open ones (kept, broken, replaced);
+- score .. check: pure computations over the portfolio, recomputed identically on a resumed run;
+- queue:   writes the chosen actions to the outbox together with the records of score .. check, in one
+           transaction, keyed by (account, run date, action) so that nothing is queued twice;
+- report:  the day's KPIs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, text
+
+from recoup.adapters.db import portfolio
+from recoup.adapters.db.bulk import insert_new, sql_literal, update_rows
+from recoup.adapters.db.engine import Database
+from recoup.core.accounts import apply_events_batch
+from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
+from recoup.core.messages import Sender
+from recoup.core.promises import promise_outcomes_batch
+from recoup.core.strategy import baseline
+
+STEPS: tuple[str, ...] = ("ingest", "update", "score", "segment", "decide", "check", "queue", "report")
+DECISION_STEPS: tuple[str, ...] = ("score", "segment", "decide", "check", "queue")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    capacity: Mapping[str, int] = field(default_factory=lambda: {"call": 2000, "visit": 0})
+    message_budget: int | None = None
+    strategy: str = "baseline"
+    sender: Sender = field(default_factory=Sender)
+    grace_days: int = 3
+
+
+@dataclass
+class StepResult:
+    step: str
+    seconds: float
+    stats: dict[str, Any]
+
+
+def cutoff_for(run_date: date) -> datetime:
+    """Events strictly before the end of the run date (UTC) belong to that run."""
+    return datetime.combine(run_date + timedelta(days=1), datetime.min.time(), UTC)
+
+
+def ingest(db: Database, run_date: date) -> dict[str, Any]:
+    pending = portfolio.pending_events(db, cutoff_for(run_date))
+    return {"pending_events": pending.height, "by_type": dict(count_by(pending, "type"))}
+
+
+def _next_key(connection: Connection, table: str) -> int:
+    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
+
+
+def update(connection: Connection, db: Database, run_date: date, grace_days: int) -> dict[str, Any]:
+    cutoff = cutoff_for(run_date)
+    events = portfolio.pending_events(db, cutoff)
+    changed = 0
+    new_promises = pl.DataFrame()
+    if not events.is_empty():
+        keys_sql = f"SELECT DISTINCT account_key FROM events WHERE applied_on IS NULL AND at < {sql_literal(cutoff)}"
+        states = portfolio.account_states(db, keys_sql)
+        new_states = apply_events_batch(states, events).rename({"account_key": "key"})
+        changed = update_rows(connection, db, "accounts", new_states, "key")
+        update_rows(connection, db, "events", events.select("key", applied_on=pl.lit(run_date)), "key")
+        new_promises = _record_promises(connection, db, events)
+    settled = _settle_promises(connection, db, run_date, grace_days, new_promises)
+    return {"events_applied": events.height, "accounts_changed": changed, **settled}
+
+
+def _record_promises(connection: Connection, db: Database, events: pl.DataFrame) -> pl.DataFrame:
+    made = events.filter((pl.col("type") == "promise") & pl.col("amount").is_not_null() & pl.col("promise_due_on").is_not_null())
+    if made.is_empty():
+        return pl.DataFrame()
+    first = _next_key(connection, "promises")
+    rows = made.select(
+        key=pl.int_range(first, first + made.height, dtype=pl.Int64),
+        account_key="account_key",
+        event_id="event_id",
+        made_at="at",
+        amount="amount",
+        due_on="promise_due_on",
+        status=pl.lit("open"),
+        paid=pl.lit(0, dtype=pl.Int64),
+    )
+    insert_new(connection, db, "promises", rows, ("event_id",))
+    return rows
+
+
+def _settle_promises(
+    connection: Connection, db: Database, run_date: date, grace_days: int, new_promises: pl.DataFrame
+) -> dict[str, Any]:
+    open_now = portfolio.open_promises(db)
+    if not new_promises.is_empty():
+        open_now = pl.concat([open_now, new_promises.select(open_now.columns)], how="vertical_relaxed").unique(
+            "event_id", keep="last"
+        )
+    if open_now.is_empty():
+        return {"promises_kept": 0, "promises_broken": 0, "promises_replaced": 0}
+    earliest = open_now.get_column("made_at").min()
+    assert isinstance(earliest, datetime)
+    payments = portfolio.payments_since(db, earliest, "SELECT account_key FROM events WHERE type = 'payment'")
+    outcomes = promise_outcomes_batch(open_now.drop("status", "paid"), payments, run_date, grace_days=grace_days)
+    moved = outcomes.join(open_now.select("event_id", "key", old_paid="paid", old_status="status"), on="event_id").filter(
+        (pl.col("status") != pl.col("old_status")) | (pl.col("paid") != pl.col("old_paid"))
+    )
+    rows = moved.select(
+        "key",
+        "status",
+        "paid",
+        resolved_on=pl.when(pl.col("status") != "open").then(pl.lit(run_date)).otherwise(pl.lit(None, dtype=pl.Date)),
+    )
+    update_rows(connection, db, "promises", rows, "key")
+    counts = count_by(moved, "status")
+    return {f"promises_{s}": int(counts.get(s, 0)) for s in ("kept", "broken", "replaced")}
+
+
+def _strategy(name: str) -> Callable[[pl.DataFrame, date], pl.DataFrame]:
+    if name == "baseline":
+        return lambda inputs, run_date: baseline.propose(inputs, run_date)
+    raise ValueError(f"unknown strategy {name!r} (known: baseline)")
+
+
+def decide(connection: Connection, db: Database, run_date: date, options: RunOptions) -> list[StepResult]:
+    """Score, segment, decide, check and queue; the outbox rows go in inside the caller's transaction."""
+    results: list[StepResult] = []
+    clock = time.perf_counter()
+
+    def done(step: str, **stats: Any) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        results.append(StepResult(step, now - clock, stats))
+        clock = now
+
+    accounts = portfolio.active_accounts(db)
+    history = portfolio.contact_history(db, run_date)
+    promises = portfolio.promise_summary(db, run_date)
+    inputs = build_inputs(accounts, history, promises, run_date)
+    done("score", accounts=inputs.height, model=None)
+
+    done("segment", by_bucket=dict(count_by(inputs, "bucket")))
+
+    candidates = _strategy(options.strategy)(inputs, run_date)
+    done("decide", candidates=candidates.height, by_action=dict(count_by(candidates, "action")))
+
+    scheduled = schedule(candidates, inputs, run_date)
+    chosen = baseline.within_capacity(scheduled, dict(options.capacity))
+    done("check", allowed=scheduled.height, over_capacity=scheduled.height - chosen.height)
+
+    rows = outbox_rows(chosen, inputs, run_date, options.sender, first_key=_next_key(connection, "actions"))
+    queued = insert_new(connection, db, "actions", rows, ("account_key", "run_date", "action"))
+    done("queue", queued=queued, by_action=dict(count_by(rows, "action")))
+    return results
+
+
+def record_step(connection: Connection, run_date: date, result: StepResult, now: datetime) -> None:
+    connection.execute(
+        text("INSERT INTO run_steps (run_date, step, finished_at, seconds, stats) VALUES (:d, :s, :f, :sec, :st)"),
+        {"d": run_date, "s": result.step, "f": now, "sec": result.seconds, "st": json.dumps(result.stats, default=str)},
+    )
+
+
+def completed_steps(connection: Connection, run_date: date) -> set[str]:
+    rows = connection.execute(text("SELECT step FROM run_steps WHERE run_date = :d"), {"d": run_date})
+    return {row[0] for row in rows}
+
