@@ -18,19 +18,21 @@ def _config() -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    return tuple(sorted(ScriptDirectory.from_config(_config()).get_heads()))
 
 
-def current_revision(db: Database) -> str | None:
+def current_revisions(db: Database) -> tuple[str, ...]:
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
-def migrate(db: Database) -> str | None:
-    """Upgrade ``db`` to the newest revision; returns it. Running it again changes nothing."""
+def migrate(db: Database) -> str:
+    """Upgrade ``db`` to the newest revisions; returns them. Running it again changes nothing.
+
+    Areas add their tables in revisions of their own; "heads" applies every branch."""
     config = _config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    return head_revision()
+        command.upgrade(config, "heads")
+    return ",".join(head_revisions())
