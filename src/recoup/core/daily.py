@@ -40,8 +40,12 @@ def build_inputs(
         .join(promises, on="account_key", how="left")
         .with_columns(
             balance=pl.col("principal") + pl.col("interest") + pl.col("fees"),
-            dpd=pl.max_horizontal((pl.lit(run_date) - pl.col("due_on")).dt.total_days(), pl.lit(0)).cast(pl.Int64),
-            days_since_last_contact=(pl.lit(run_date) - pl.col("last_contact_on")).dt.total_days().cast(pl.Int64),
+            dpd=pl.max_horizontal((pl.lit(run_date) - pl.col("due_on")).dt.total_days(), pl.lit(0)).cast(
+                pl.Int64
+            ),
+            days_since_last_contact=(pl.lit(run_date) - pl.col("last_contact_on"))
+            .dt.total_days()
+            .cast(pl.Int64),
             contacts_7d=pl.col("contacts_7d").fill_null(0),
             open_promise=pl.col("open_promises").fill_null(0) > 0,
             broken_promises_60d=pl.col("broken_promises_60d").fill_null(0),
@@ -51,7 +55,8 @@ def build_inputs(
             has_im=_present("im_handle"),
             has_address=_present("address"),
             language=pl.coalesce(
-                pl.col("language"), pl.when(pl.col("jurisdiction") == "CN").then(pl.lit("zh")).otherwise(pl.lit("en"))
+                pl.col("language"),
+                pl.when(pl.col("jurisdiction") == "CN").then(pl.lit("zh")).otherwise(pl.lit("en")),
             ),
         )
         .with_columns(bucket=bucket_expr(pl.col("dpd")))
@@ -118,9 +123,9 @@ def outbox_rows(
         model_version=pl.lit(model_version, dtype=pl.String),
     )
     columns = [c for c in ACTION_SCHEMA if c not in ("account_id", "creditor_id")]
-    return conform(rows, {**{"key": pl.Int64(), "account_key": pl.Int64()}, **{c: ACTION_SCHEMA[c] for c in columns}}).with_columns(
-        rows.select("cost", "status", "model_version")
-    )
+    return conform(
+        rows, {**{"key": pl.Int64(), "account_key": pl.Int64()}, **{c: ACTION_SCHEMA[c] for c in columns}}
+    ).with_columns(rows.select("cost", "status", "model_version"))
 
 
 def count_by(frame: pl.DataFrame, column: str) -> Mapping[str, int]:

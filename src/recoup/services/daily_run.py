@@ -71,7 +71,9 @@ def update(connection: Connection, db: Database, run_date: date, grace_days: int
     changed = 0
     new_promises = pl.DataFrame()
     if not events.is_empty():
-        keys_sql = f"SELECT DISTINCT account_key FROM events WHERE applied_on IS NULL AND at < {sql_literal(cutoff)}"
+        keys_sql = (
+            f"SELECT DISTINCT account_key FROM events WHERE applied_on IS NULL AND at < {sql_literal(cutoff)}"
+        )
         states = portfolio.account_states(db, keys_sql)
         new_states = apply_events_batch(states, events).rename({"account_key": "key"})
         changed = update_rows(connection, db, "accounts", new_states, "key")
@@ -82,7 +84,11 @@ def update(connection: Connection, db: Database, run_date: date, grace_days: int
 
 
 def _record_promises(connection: Connection, db: Database, events: pl.DataFrame) -> pl.DataFrame:
-    made = events.filter((pl.col("type") == "promise") & pl.col("amount").is_not_null() & pl.col("promise_due_on").is_not_null())
+    made = events.filter(
+        (pl.col("type") == "promise")
+        & pl.col("amount").is_not_null()
+        & pl.col("promise_due_on").is_not_null()
+    )
     if made.is_empty():
         return pl.DataFrame()
     first = _next_key(connection, "promises")
@@ -105,23 +111,27 @@ def _settle_promises(
 ) -> dict[str, Any]:
     open_now = portfolio.open_promises(db)
     if not new_promises.is_empty():
-        open_now = pl.concat([open_now, new_promises.select(open_now.columns)], how="vertical_relaxed").unique(
-            "event_id", keep="last"
-        )
+        open_now = pl.concat(
+            [open_now, new_promises.select(open_now.columns)], how="vertical_relaxed"
+        ).unique("event_id", keep="last")
     if open_now.is_empty():
         return {"promises_kept": 0, "promises_broken": 0, "promises_replaced": 0}
     earliest = open_now.get_column("made_at").min()
     assert isinstance(earliest, datetime)
     payments = portfolio.payments_since(db, earliest, "SELECT account_key FROM events WHERE type = 'payment'")
-    outcomes = promise_outcomes_batch(open_now.drop("status", "paid"), payments, run_date, grace_days=grace_days)
-    moved = outcomes.join(open_now.select("event_id", "key", old_paid="paid", old_status="status"), on="event_id").filter(
-        (pl.col("status") != pl.col("old_status")) | (pl.col("paid") != pl.col("old_paid"))
+    outcomes = promise_outcomes_batch(
+        open_now.drop("status", "paid"), payments, run_date, grace_days=grace_days
     )
+    moved = outcomes.join(
+        open_now.select("event_id", "key", old_paid="paid", old_status="status"), on="event_id"
+    ).filter((pl.col("status") != pl.col("old_status")) | (pl.col("paid") != pl.col("old_paid")))
     rows = moved.select(
         "key",
         "status",
         "paid",
-        resolved_on=pl.when(pl.col("status") != "open").then(pl.lit(run_date)).otherwise(pl.lit(None, dtype=pl.Date)),
+        resolved_on=pl.when(pl.col("status") != "open")
+        .then(pl.lit(run_date))
+        .otherwise(pl.lit(None, dtype=pl.Date)),
     )
     update_rows(connection, db, "promises", rows, "key")
     counts = count_by(moved, "status")
@@ -168,12 +178,19 @@ def decide(connection: Connection, db: Database, run_date: date, options: RunOpt
 
 def record_step(connection: Connection, run_date: date, result: StepResult, now: datetime) -> None:
     connection.execute(
-        text("INSERT INTO run_steps (run_date, step, finished_at, seconds, stats) VALUES (:d, :s, :f, :sec, :st)"),
-        {"d": run_date, "s": result.step, "f": now, "sec": result.seconds, "st": json.dumps(result.stats, default=str)},
+        text(
+            "INSERT INTO run_steps (run_date, step, finished_at, seconds, stats) VALUES (:d, :s, :f, :sec, :st)"
+        ),
+        {
+            "d": run_date,
+            "s": result.step,
+            "f": now,
+            "sec": result.seconds,
+            "st": json.dumps(result.stats, default=str),
+        },
     )
 
 
 def completed_steps(connection: Connection, run_date: date) -> set[str]:
     rows = connection.execute(text("SELECT step FROM run_steps WHERE run_date = :d"), {"d": run_date})
     return {row[0] for row in rows}
-

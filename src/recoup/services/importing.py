@@ -31,7 +31,9 @@ class ImportRejected(RecoupError):
         shown = lines[:20]
         more = f"\n... and {len(lines) - len(shown)} more problems" if len(lines) > len(shown) else ""
         super().__init__(
-            f"{file}: {rejected_rows} row(s) break the contract; nothing was imported\n" + "\n".join(shown) + more
+            f"{file}: {rejected_rows} row(s) break the contract; nothing was imported\n"
+            + "\n".join(shown)
+            + more
         )
         self.lines = lines
         self.rejected_rows = rejected_rows
@@ -90,11 +92,18 @@ def account_lookup(db: Database) -> pl.DataFrame:
     return read_frame(
         db,
         'SELECT account_id, creditor_id, currency, "key" AS account_key FROM accounts',
-        {"account_id": pl.String(), "creditor_id": pl.String(), "currency": pl.String(), "account_key": pl.Int64()},
+        {
+            "account_id": pl.String(),
+            "creditor_id": pl.String(),
+            "currency": pl.String(),
+            "account_key": pl.Int64(),
+        },
     )
 
 
-def _record_batch(connection: Connection, kind: str, file: str, sha256: str, report: ImportReport, at: datetime) -> None:
+def _record_batch(
+    connection: Connection, kind: str, file: str, sha256: str, report: ImportReport, at: datetime
+) -> None:
     connection.execute(
         text(
             "INSERT INTO imports (kind, file_name, sha256, rows, inserted, skipped, rejected, at) "
@@ -145,7 +154,9 @@ def import_accounts(
         placed_on=pl.lit(placed_on),
         placed_balance=pl.col("principal") + pl.col("interest") + pl.col("fees"),
         opted_out=pl.lit(""),
-    ).select(["key", *ACCOUNT_SCHEMA, "status", "credit", "collected", "placed_on", "placed_balance", "opted_out"])
+    ).select(
+        ["key", *ACCOUNT_SCHEMA, "status", "credit", "collected", "placed_on", "placed_balance", "opted_out"]
+    )
     insert_frame(connection, db, "accounts", rows)
 
     report = ImportReport(
@@ -187,7 +198,12 @@ def event_rows(valid: pl.DataFrame, first_key: int) -> pl.DataFrame:
         key=pl.int_range(first_key, first_key + valid.height, dtype=pl.Int64),
         applied_on=pl.lit(None, dtype=pl.Date),
     ).select(
-        ["key", "account_key", *[c for c in EVENT_SCHEMA if c not in ("account_id", "creditor_id")], "applied_on"]
+        [
+            "key",
+            "account_key",
+            *[c for c in EVENT_SCHEMA if c not in ("account_id", "creditor_id")],
+            "applied_on",
+        ]
     )
 
 

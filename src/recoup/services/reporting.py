@@ -29,13 +29,19 @@ def _money(db: Database, as_of: date) -> list[dict[str, Any]]:
         "SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active, "
         "SUM(CASE WHEN status = 'active' THEN principal + interest + fees ELSE 0 END) AS balance, "
         "SUM(placed_balance) AS placed FROM accounts GROUP BY currency",
-        {"currency": pl.String(), "accounts": pl.Int64(), "active": pl.Int64(), "balance": pl.Int64(), "placed": pl.Int64()},
+        {
+            "currency": pl.String(),
+            "accounts": pl.Int64(),
+            "active": pl.Int64(),
+            "balance": pl.Int64(),
+            "placed": pl.Int64(),
+        },
     )
     paid = read_frame(
         db,
         "SELECT c.currency AS currency, SUM(e.amount) AS collected, "
         f"SUM(CASE WHEN e.at >= {day_start} THEN e.amount ELSE 0 END) AS collected_day "
-        "FROM events e JOIN accounts c ON c.\"key\" = e.account_key "
+        'FROM events e JOIN accounts c ON c."key" = e.account_key '
         f"WHERE e.type = 'payment' AND e.at < {cutoff} GROUP BY c.currency",
         {"currency": pl.String(), "collected": pl.Int64(), "collected_day": pl.Int64()},
     )

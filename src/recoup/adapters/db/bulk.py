@@ -1,7 +1,10 @@
 """Columnar reads and bulk writes: the batch path never loops over ORM rows.
 
 Writes join the caller's transaction: executemany on SQLite's own connection, COPY on PostgreSQL.
-Reads go through ADBC, which hands back Arrow columns directly, and see committed data only.
+Reads see committed data only. On PostgreSQL they go through ADBC, which hands back Arrow columns
+directly. On SQLite they use the process's one sqlite3 library: a second copy of SQLite in the same
+process (as ADBC's SQLite driver bundles) would release the first copy's POSIX locks when it closes the
+file, which SQLite documents as a way to corrupt a database.
 """
 
 from __future__ import annotations
@@ -78,14 +81,45 @@ def sql_literal(value: object) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
-def _adbc_connection(db: Database) -> Any:
-    if db.is_sqlite:
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-        return adbc_sqlite.connect(str(db.sqlite_path))
+def _read_postgres(db: Database, sql: str) -> pl.DataFrame:
     import adbc_driver_postgresql.dbapi as adbc_pg
 
-    return adbc_pg.connect(db.libpq_uri())
+    connection = adbc_pg.connect(db.libpq_uri())
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _sqlite_wire_type(dtype: pl.DataType | None) -> pl.DataType | None:
+    """What sqlite3 hands back for a column meant to become ``dtype`` (dates and instants are text)."""
+    if dtype is None:
+        return None
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return pl.String()
+    if dtype == pl.Boolean:
+        return pl.Int64()
+    return dtype
+
+
+def _read_sqlite(db: Database, sql: str, schema: Mapping[str, pl.DataType] | None) -> pl.DataFrame:
+    with db.engine.connect() as connection:
+        raw: Any = connection.connection.driver_connection
+        cursor = raw.execute(sql)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    wire = {name: _sqlite_wire_type((schema or {}).get(name)) for name in names}
+    if all(t is not None for t in wire.values()):
+        return pl.DataFrame(rows, schema=wire, orient="row")  # type: ignore[arg-type]
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
 
 def _cast(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -111,18 +145,7 @@ def _cast(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFram
 
 def read_frame(db: Database, sql: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.DataFrame:
     """Run a SELECT and return its rows as a Polars frame, cast to ``schema`` where given."""
-    connection = _adbc_connection(db)
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-        finally:
-            cursor.close()
-    finally:
-        connection.close()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
+    frame = _read_sqlite(db, sql, schema) if db.is_sqlite else _read_postgres(db, sql)
     if schema is None:
         return frame
     for name, dtype in schema.items():

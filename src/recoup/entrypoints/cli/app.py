@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from recoup.entrypoints.cli import daily, database, imports
+from recoup.entrypoints.cli import daily, database, imports, serve
 from recoup.entrypoints.cli.common import Globals
 
 app = typer.Typer(
@@ -23,7 +23,9 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="RECOUP_DATABASE_URL", help="database URL (default: sqlite:///recoup.db)"),
+        typer.Option(
+            "--db", envvar="RECOUP_DATABASE_URL", help="database URL (default: sqlite:///recoup.db)"
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars or summaries")] = False,
 ) -> None:
@@ -35,6 +37,7 @@ app.add_typer(imports.app, name="import")
 app.command("run")(daily.run)
 app.add_typer(daily.export_app, name="export")
 app.command("report")(daily.report)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

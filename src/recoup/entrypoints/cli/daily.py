@@ -72,9 +72,15 @@ def print_run(summary: RunSummary) -> None:
 @user_errors
 def run(
     ctx: typer.Context,
-    run_date: Annotated[str | None, typer.Option("--date", help="run date YYYY-MM-DD (default: today)")] = None,
-    capacity: Annotated[str | None, typer.Option("--capacity", help="agent capacity, e.g. call=500,visit=20")] = None,
-    budget: Annotated[str | None, typer.Option("--budget", help="message budget for the day, e.g. 300.00")] = None,
+    run_date: Annotated[
+        str | None, typer.Option("--date", help="run date YYYY-MM-DD (default: today)")
+    ] = None,
+    capacity: Annotated[
+        str | None, typer.Option("--capacity", help="agent capacity, e.g. call=500,visit=20")
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option("--budget", help="message budget for the day, e.g. 300.00")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the steps as JSON")] = False,
 ) -> None:
     """The daily cycle for a date: update, score, segment, decide, check, queue, report. Safe to repeat."""
@@ -84,11 +90,17 @@ def run(
         day = parse_date(run_date) or app.clock().date()
         options = run_options(app, capacity, budget)
         with progress(g.show_progress and not as_json, total=len(STEPS), description=f"run {day}") as advance:
-            summary = run_day(app, day, options, progress=lambda step: advance(description=f"run {day}: {step}"))
+            summary = run_day(
+                app, day, options, progress=lambda step: advance(description=f"run {day}: {step}")
+            )
     finally:
         app.close()
     if as_json:
-        out.print_json(json.dumps([{"step": r.step, "seconds": r.seconds, "stats": r.stats} for r in summary.ran], default=str))
+        out.print_json(
+            json.dumps(
+                [{"step": r.step, "seconds": r.seconds, "stats": r.stats} for r in summary.ran], default=str
+            )
+        )
     elif not g.quiet:
         print_run(summary)
 
@@ -115,13 +127,44 @@ def export_actions(
 
 def print_kpis(report: dict[str, Any]) -> None:
     money = Table(title=f"portfolio on {report['date']}")
-    for column in ("currency", "accounts", "active_accounts", "balance", "collected", "collected_on_day", "recovery_rate"):
+    for column in (
+        "currency",
+        "accounts",
+        "active_accounts",
+        "balance",
+        "collected",
+        "collected_on_day",
+        "recovery_rate",
+    ):
         money.add_column(column, justify="right")
     for row in report["money"]:
-        money.add_row(*(str(row[c]) for c in ("currency", "accounts", "active_accounts", "balance", "collected", "collected_on_day", "recovery_rate")))
+        money.add_row(
+            *(
+                str(row[c])
+                for c in (
+                    "currency",
+                    "accounts",
+                    "active_accounts",
+                    "balance",
+                    "collected",
+                    "collected_on_day",
+                    "recovery_rate",
+                )
+            )
+        )
     out.print(money)
     rates = Table(show_header=False)
-    for key in ("contact_attempts", "contact_rate", "right_party_rate", "promises_made", "promises_kept", "promises_broken", "promise_kept_rate", "complaints", "complaints_on_day"):
+    for key in (
+        "contact_attempts",
+        "contact_rate",
+        "right_party_rate",
+        "promises_made",
+        "promises_kept",
+        "promises_broken",
+        "promise_kept_rate",
+        "complaints",
+        "complaints_on_day",
+    ):
         rates.add_row(key.replace("_", " "), str(report.get(key)))
     for key, value in report.items():
         if key.startswith("blocks") or key == "actions_on_day":
@@ -132,7 +175,9 @@ def print_kpis(report: dict[str, Any]) -> None:
 @user_errors
 def report(
     ctx: typer.Context,
-    run_date: Annotated[str | None, typer.Option("--date", help="report date YYYY-MM-DD (default: today)")] = None,
+    run_date: Annotated[
+        str | None, typer.Option("--date", help="report date YYYY-MM-DD (default: today)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Portfolio KPIs: balance, collected, recovery, contact and right-party rates, promises, complaints."""

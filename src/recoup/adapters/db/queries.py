@@ -1,0 +1,118 @@
+"""Small read queries for the screens and the API (one account, lists with paging)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from recoup.core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in result]
+
+
+def list_accounts(
+    connection: Connection, *, search: str | None, status: str | None, offset: int, limit: int
+) -> Page:
+    where = ["1 = 1"]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if search:
+        where.append("(account_id LIKE :q OR debtor_name LIKE :q OR debtor_id LIKE :q)")
+        params["q"] = f"%{search}%"
+    if status:
+        where.append("status = :status")
+        params["status"] = status
+    clause = " AND ".join(where)
+    total = connection.execute(text(f"SELECT COUNT(*) FROM accounts WHERE {clause}"), params).scalar_one()
+    rows = connection.execute(
+        text(
+            'SELECT "key", account_id, creditor_id, debtor_name, debtor_type, currency, jurisdiction, '
+            "principal + interest + fees AS balance, due_on, status, flags FROM accounts "
+            f'WHERE {clause} ORDER BY "key" LIMIT :limit OFFSET :offset'
+        ),
+        params,
+    )
+    return Page(_rows(rows), int(total), offset, limit)
+
+
+def account_detail(connection: Connection, key: int) -> dict[str, Any]:
+    row = connection.execute(text('SELECT * FROM accounts WHERE "key" = :k'), {"k": key}).first()
+    if row is None:
+        raise NotFound(f"account {key} does not exist")
+    detail = dict(row._mapping)
+    detail["events"] = _rows(
+        connection.execute(
+            text(
+                "SELECT event_id, at, type, channel, direction, outcome, amount, promise_due_on FROM events "
+                "WHERE account_key = :k ORDER BY at DESC, event_id DESC LIMIT 200"
+            ),
+            {"k": key},
+        )
+    )
+    detail["actions"] = _rows(
+        connection.execute(
+            text(
+                "SELECT run_date, action, channel, scheduled_at, priority, template_id, message, segment, "
+                "strategy, variant, reasons, status FROM actions WHERE account_key = :k "
+                "ORDER BY run_date DESC, action LIMIT 200"
+            ),
+            {"k": key},
+        )
+    )
+    detail["promises"] = _rows(
+        connection.execute(
+            text(
+                "SELECT event_id, made_at, amount, due_on, status, paid, resolved_on FROM promises "
+                "WHERE account_key = :k ORDER BY made_at DESC"
+            ),
+            {"k": key},
+        )
+    )
+    return detail
+
+
+def key_of(connection: Connection, creditor_id: str, account_id: str) -> int:
+    key = connection.execute(
+        text('SELECT "key" FROM accounts WHERE creditor_id = :c AND account_id = :a'),
+        {"c": creditor_id, "a": account_id},
+    ).scalar()
+    if key is None:
+        raise NotFound(f"account {account_id!r} of creditor {creditor_id!r} does not exist")
+    return int(key)
+
+
+def work_queue(connection: Connection, run_date: Any, *, action: str, limit: int) -> list[dict[str, Any]]:
+    return _rows(
+        connection.execute(
+            text(
+                'SELECT a.priority, a.scheduled_at, a.local_offset_minutes, c."key" AS account_key, c.account_id, '
+                "c.creditor_id, c.debtor_name, c.currency, c.principal + c.interest + c.fees AS balance, "
+                'a.segment, a.reasons, a.status FROM actions a JOIN accounts c ON c."key" = a.account_key '
+                "WHERE a.run_date = :d AND a.action = :action ORDER BY a.priority LIMIT :limit"
+            ),
+            {"d": run_date, "action": action, "limit": limit},
+        )
+    )
+
+
+def run_history(connection: Connection, limit: int = 60) -> list[dict[str, Any]]:
+    return _rows(
+        connection.execute(
+            text(
+                "SELECT run_date, step, finished_at, seconds, stats FROM run_steps "
+                "ORDER BY run_date DESC, finished_at DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+    )

@@ -1,0 +1,78 @@
+"""Server-rendered pages: dashboard, accounts, one account, the agents' work queue, run history.
+
+Pages are plain HTML with autoescaping and no JavaScript build; everything is served from this package,
+so the app works in an intranet with no internet access.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from recoup.adapters.db import queries
+from recoup.bootstrap import App
+from recoup.core.money import format_minor
+from recoup.entrypoints.api.app import Reader, recoup_app
+from recoup.services import reporting
+
+_HERE = files("recoup.entrypoints.web")
+templates = Jinja2Templates(directory=str(_HERE / "templates"))
+templates.env.filters["money"] = lambda minor, currency: (
+    "" if minor is None else format_minor(int(minor), currency)
+)
+templates.env.filters["fromjson"] = json.loads
+
+AppDep = Annotated[App, Depends(recoup_app)]
+
+
+def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context)
+
+
+def dashboard(
+    request: Request, app: AppDep, on: Annotated[date | None, Query(alias="date")] = None
+) -> HTMLResponse:
+    day = on or app.clock().date()
+    return _page(request, "dashboard.html", report=reporting.kpis(app.db, day), day=day)
+
+
+def accounts(
+    request: Request,
+    connection: Reader,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    page = queries.list_accounts(connection, search=q, status=None, offset=offset, limit=50)
+    return _page(request, "accounts.html", page=page, q=q or "")
+
+
+def account(request: Request, connection: Reader, key: int) -> HTMLResponse:
+    return _page(request, "account.html", account=queries.account_detail(connection, key))
+
+
+def work_queue(
+    request: Request, app: AppDep, connection: Reader, on: Annotated[date | None, Query(alias="date")] = None
+) -> HTMLResponse:
+    day = on or app.clock().date()
+    calls = queries.work_queue(connection, day, action="call", limit=500)
+    return _page(request, "queue.html", calls=calls, day=day)
+
+
+def runs(request: Request, connection: Reader) -> HTMLResponse:
+    return _page(request, "runs.html", steps=queries.run_history(connection, limit=200))
+
+
+def mount_pages(api: FastAPI) -> None:
+    api.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+    api.add_api_route("/", dashboard, response_class=HTMLResponse, include_in_schema=False)
+    api.add_api_route("/accounts", accounts, response_class=HTMLResponse, include_in_schema=False)
+    api.add_api_route("/accounts/{key}", account, response_class=HTMLResponse, include_in_schema=False)
+    api.add_api_route("/queue", work_queue, response_class=HTMLResponse, include_in_schema=False)
+    api.add_api_route("/runs", runs, response_class=HTMLResponse, include_in_schema=False)
