@@ -13,9 +13,7 @@ from sqlalchemy import text
 from recoup.adapters.db.engine import Database, connect
 from recoup.adapters.db.migrate import migrate
 
-POSTGRES_URL = os.environ.get(
-    "RECOUP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("RECOUP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _postgres_or_skip() -> None:

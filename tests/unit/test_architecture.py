@@ -64,7 +64,9 @@ def test_services_do_not_reach_entry_points() -> None:
     assert _violations("services", FORBIDDEN_IN_SERVICES) == []
 
 
-@pytest.mark.parametrize("banned", [r"(?<![\w.])open\(", r"\.write_text\(", r"\.write_bytes\(", r"os\.system"])
+@pytest.mark.parametrize(
+    "banned", [r"(?<![\w.])open\(", r"\.write_text\(", r"\.write_bytes\(", r"os\.system"]
+)
 def test_core_opens_no_files(banned: str) -> None:
     """Package data may be read through importlib.resources; nothing in the core opens or writes files."""
     offenders = [

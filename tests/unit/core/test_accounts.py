@@ -22,7 +22,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("dpd", "bucket"), [(0, "M0"), (1, "M1"), (30, "M1"), (31, "M2"), (90, "M3"), (150, "M5"), (151, "M6+"), (900, "M6+")]
+    ("dpd", "bucket"),
+    [(0, "M0"), (1, "M1"), (30, "M1"), (31, "M2"), (90, "M3"), (150, "M5"), (151, "M6+"), (900, "M6+")],
 )
 def test_buckets(dpd: int, bucket: str) -> None:
     assert bucket_of(dpd) == bucket
@@ -75,7 +76,18 @@ def test_naive_event_time_is_refused() -> None:
         Event("x", datetime(2026, 3, 2, 9), "payment", amount=1)
 
 
-EVENT_TYPES = ["payment", "adjustment", "dispute", "dispute_resolved", "opt_out", "opt_in", "cease", "complaint", "recall", "contact"]
+EVENT_TYPES = [
+    "payment",
+    "adjustment",
+    "dispute",
+    "dispute_resolved",
+    "opt_out",
+    "opt_in",
+    "cease",
+    "complaint",
+    "recall",
+    "contact",
+]
 
 
 @st.composite
@@ -91,7 +103,9 @@ def event_lists(draw: st.DrawFn) -> list[Event]:
             amount = draw(st.integers(min_value=-20_000, max_value=20_000).filter(lambda a: a != 0))
         channel = draw(st.sampled_from(["sms", "email", "call"])) if kind in ("opt_out", "opt_in") else None
         minute = draw(st.integers(min_value=0, max_value=24 * 60 - 1))
-        events.append(Event(f"e{i:02d}", T0 + timedelta(minutes=minute), kind, amount=amount, channel=channel))
+        events.append(
+            Event(f"e{i:02d}", T0 + timedelta(minutes=minute), kind, amount=amount, channel=channel)
+        )
     return events
 
 
@@ -109,7 +123,9 @@ states = st.builds(
 
 
 @given(states, event_lists(), st.randoms())
-def test_order_of_arrival_within_a_day_never_changes_the_state(state: AccountState, events: list[Event], rnd) -> None:  # type: ignore[no-untyped-def]
+def test_order_of_arrival_within_a_day_never_changes_the_state(
+    state: AccountState, events: list[Event], rnd
+) -> None:  # type: ignore[no-untyped-def]
     shuffled = list(events)
     rnd.shuffle(shuffled)
     assert apply_events(state, events) == apply_events(state, shuffled)
@@ -156,7 +172,14 @@ def _events_frame(per_account: list[list[Event]]) -> pl.DataFrame:
         for key, events in enumerate(per_account, start=1)
         for e in events
     ]
-    schema = {"account_key": pl.Int64, "event_id": pl.String, "at": pl.Datetime("us", "UTC"), "type": pl.String, "amount": pl.Int64, "channel": pl.String}
+    schema = {
+        "account_key": pl.Int64,
+        "event_id": pl.String,
+        "at": pl.Datetime("us", "UTC"),
+        "type": pl.String,
+        "amount": pl.Int64,
+        "channel": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -166,7 +189,9 @@ def test_batch_path_agrees_with_scalar_path(cases: list[tuple[AccountState, list
     batch = apply_events_batch(_frame([s for s, _ in cases]), _events_frame([e for _, e in cases]))
     by_key = {row["account_key"]: row for row in batch.iter_rows(named=True)}
     for key, (state, events) in enumerate(cases, start=1):
-        expected = apply_events(state, [Event(f"{key}-{e.event_id}", e.at, e.type, e.amount, e.channel) for e in events])
+        expected = apply_events(
+            state, [Event(f"{key}-{e.event_id}", e.at, e.type, e.amount, e.channel) for e in events]
+        )
         if not events:
             assert key not in by_key
             continue

@@ -12,7 +12,13 @@ CURRENCIES = sorted(CURRENCY_EXPONENTS)
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("1234.50", "CNY", 123450), ("0.01", "USD", 1), ("7", "JPY", 7), ("12", "GBP", 1200), (" 3.5 ", "EUR", 350)],
+    [
+        ("1234.50", "CNY", 123450),
+        ("0.01", "USD", 1),
+        ("7", "JPY", 7),
+        ("12", "GBP", 1200),
+        (" 3.5 ", "EUR", 350),
+    ],
 )
 def test_parse_decimal_text_into_minor_units(text: str, currency: str, minor: int) -> None:
     assert parse_minor(text, currency) == minor
@@ -90,6 +96,10 @@ def test_allocating_in_two_payments_equals_one(a: int, b: int, parts: dict[str, 
 def test_default_waterfall_is_fees_interest_principal_and_configurable() -> None:
     parts = {"fees": 10, "interest": 20, "principal": 100}
     assert allocate(25, parts).parts == {"fees": 10, "interest": 15, "principal": 0}
-    assert allocate(25, parts, ("principal", "interest", "fees")).parts == {"principal": 25, "interest": 0, "fees": 0}
+    assert allocate(25, parts, ("principal", "interest", "fees")).parts == {
+        "principal": 25,
+        "interest": 0,
+        "fees": 0,
+    }
     with pytest.raises(ValueError, match="waterfall"):
         allocate(1, parts, ("fees", "principal"))

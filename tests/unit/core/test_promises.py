@@ -18,7 +18,10 @@ def _promise(amount: int = 10_000, due: date = date(2026, 3, 10)) -> Promise:
 
 
 def test_partial_payments_add_up_to_keep_a_promise() -> None:
-    payments = [Payment(datetime(2026, 3, 5, 12, tzinfo=CN), 4_000), Payment(datetime(2026, 3, 9, 12, tzinfo=CN), 6_000)]
+    payments = [
+        Payment(datetime(2026, 3, 5, 12, tzinfo=CN), 4_000),
+        Payment(datetime(2026, 3, 9, 12, tzinfo=CN), 6_000),
+    ]
     outcome = promise_outcome(_promise(), payments, date(2026, 3, 9))
     assert (outcome.status, outcome.paid) == ("kept", 10_000)
 
@@ -53,14 +56,18 @@ day = st.integers(min_value=0, max_value=40)
 @settings(max_examples=80)
 @given(
     st.lists(st.tuples(day, st.integers(1, 20_000), st.integers(0, 15)), min_size=1, max_size=4),
-    st.lists(st.tuples(day, st.integers(0, 23), st.integers(1, 8_000), st.sampled_from([-5, 0, 8])), max_size=8),
+    st.lists(
+        st.tuples(day, st.integers(0, 23), st.integers(1, 8_000), st.sampled_from([-5, 0, 8])), max_size=8
+    ),
     day,
     st.integers(0, 5),
 )
 def test_batch_agrees_with_scalar(promises_spec, payments_spec, as_of_day, grace) -> None:  # type: ignore[no-untyped-def]
     start = datetime(2026, 1, 1, tzinfo=UTC)
     promises = [
-        Promise(f"p{i}", start + timedelta(days=d, hours=i), amount, (start + timedelta(days=d + wait)).date())
+        Promise(
+            f"p{i}", start + timedelta(days=d, hours=i), amount, (start + timedelta(days=d + wait)).date()
+        )
         for i, (d, amount, wait) in enumerate(promises_spec)
     ]
     payments = [
@@ -82,7 +89,13 @@ def test_batch_agrees_with_scalar(promises_spec, payments_spec, as_of_day, grace
             "amount": [p.amount for p in promises],
             "due_on": [p.due_on for p in promises],
         },
-        schema={"account_key": pl.Int64, "event_id": pl.String, "made_at": pl.Datetime("us", "UTC"), "amount": pl.Int64, "due_on": pl.Date},
+        schema={
+            "account_key": pl.Int64,
+            "event_id": pl.String,
+            "made_at": pl.Datetime("us", "UTC"),
+            "amount": pl.Int64,
+            "due_on": pl.Date,
+        },
     )
     payment_frame = pl.DataFrame(
         {
@@ -91,7 +104,12 @@ def test_batch_agrees_with_scalar(promises_spec, payments_spec, as_of_day, grace
             "local_date": [p.local_date for p in payments],
             "amount": [p.amount for p in payments],
         },
-        schema={"account_key": pl.Int64, "at": pl.Datetime("us", "UTC"), "local_date": pl.Date, "amount": pl.Int64},
+        schema={
+            "account_key": pl.Int64,
+            "at": pl.Datetime("us", "UTC"),
+            "local_date": pl.Date,
+            "amount": pl.Int64,
+        },
     )
     batch = promise_outcomes_batch(promise_frame, payment_frame, as_of, grace_days=grace)
     got = {row["event_id"]: (row["status"], row["paid"]) for row in batch.iter_rows(named=True)}

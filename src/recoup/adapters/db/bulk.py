@@ -94,9 +94,23 @@ def _read_postgres(db: Database, sql: str) -> pl.DataFrame:
             cursor.close()
     finally:
         connection.close()
-    frame = pl.from_arrow(table)
+    frame = pl.from_arrow(_plain_columns(table))
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def _plain_columns(table: Any) -> Any:
+    """PostgreSQL NUMERIC (e.g. SUM over BIGINT) arrives as an opaque extension type holding text; keep
+    the text so the schema cast turns it into the declared integer type."""
+    import pyarrow as pa
+
+    columns = [
+        pa.chunked_array([chunk.storage for chunk in column.chunks], type=column.type.storage_type)
+        if isinstance(column.type, pa.BaseExtensionType)
+        else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
 
 
 def _sqlite_wire_type(dtype: pl.DataType | None) -> pl.DataType | None:
