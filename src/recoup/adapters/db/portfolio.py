@@ -8,7 +8,7 @@ import polars as pl
 
 from recoup.adapters.db.bulk import read_frame, sql_literal
 from recoup.adapters.db.engine import Database
-from recoup.core.schema import ACCOUNT_SCHEMA, EVENT_SCHEMA, UTC_INSTANT
+from recoup.core.schema import ACCOUNT_SCHEMA, ACTION_SCHEMA, EVENT_SCHEMA, UTC_INSTANT
 
 STATE_SCHEMA: dict[str, pl.DataType] = {
     "account_key": pl.Int64(),
@@ -39,6 +39,15 @@ PROMISE_SCHEMA: dict[str, pl.DataType] = {
     "paid": pl.Int64(),
 }
 
+STORED_ACTION_SCHEMA: dict[str, pl.DataType] = {
+    "key": pl.Int64(),
+    "account_key": pl.Int64(),
+    **ACTION_SCHEMA,
+    "cost": pl.Int64(),
+    "model_version": pl.String(),
+    "status": pl.String(),
+}
+
 _EVENT_COLUMNS = ", ".join(f'"{c}"' for c in STORED_EVENT_SCHEMA)
 
 
@@ -67,7 +76,12 @@ def payments_since(db: Database, since: datetime, keys_sql: str) -> pl.DataFrame
         db,
         "SELECT account_key, at, utc_offset_minutes, amount FROM events "
         f"WHERE type = 'payment' AND at >= {sql_literal(since)} AND account_key IN ({keys_sql})",
-        {"account_key": pl.Int64(), "at": UTC_INSTANT, "utc_offset_minutes": pl.Int32(), "amount": pl.Int64()},
+        {
+            "account_key": pl.Int64(),
+            "at": UTC_INSTANT,
+            "utc_offset_minutes": pl.Int32(),
+            "amount": pl.Int64(),
+        },
     )
     return frame.with_columns(
         local_date=(pl.col("at") + pl.duration(minutes=pl.col("utc_offset_minutes"))).dt.date()
@@ -112,7 +126,9 @@ def active_accounts(db: Database) -> pl.DataFrame:
     schema["placed_on"] = pl.Date()
     schema["opted_out"] = pl.String()
     columns = ", ".join(f'"{c}"' for c in _BASE_COLUMNS)
-    return read_frame(db, f"SELECT \"key\" AS account_key, {columns} FROM accounts WHERE status = 'active'", schema)
+    return read_frame(
+        db, f"SELECT \"key\" AS account_key, {columns} FROM accounts WHERE status = 'active'", schema
+    )
 
 
 def contact_history(db: Database, run_date: date, days: int = 60) -> pl.DataFrame:
@@ -157,8 +173,7 @@ def actions_on(db: Database, run_date: date) -> pl.DataFrame:
     """The actions decided for ``run_date`` with the account references the export needs."""
     return read_frame(
         db,
-        "SELECT a.*, c.account_id, c.creditor_id FROM actions a JOIN accounts c ON c.\"key\" = a.account_key "
-        f"WHERE a.run_date = {sql_literal(run_date)} ORDER BY a.\"key\"",
-        None,
+        'SELECT a.*, c.account_id, c.creditor_id FROM actions a JOIN accounts c ON c."key" = a.account_key '
+        f'WHERE a.run_date = {sql_literal(run_date)} ORDER BY a."key"',
+        STORED_ACTION_SCHEMA,
     )
-
