@@ -28,6 +28,7 @@ templates.env.filters["money"] = lambda minor, currency: (
     "" if minor is None else format_minor(int(minor), currency)
 )
 templates.env.filters["fromjson"] = json.loads
+templates.env.filters["pct"] = lambda ratio: "–" if ratio is None else f"{100 * float(ratio):.1f}%"
 
 AppDep = Annotated[App, Depends(recoup_app)]
 
