@@ -35,7 +35,9 @@ def _machine() -> str:
 def _print(rows: list[dict[str, Any]]) -> None:
     table = Table(title=f"Recoup benchmarks {datetime.now(UTC):%Y-%m-%d} ({_machine()})")
     for column in ("benchmark", "n", "seconds", "rate_per_s", "baseline", "ratio", "target"):
-        table.add_column(column, justify="right" if column in ("n", "seconds", "rate_per_s", "ratio") else "left")
+        table.add_column(
+            column, justify="right" if column in ("n", "seconds", "rate_per_s", "ratio") else "left"
+        )
     for row in rows:
         table.add_row(
             str(row.get("benchmark")),

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.integration.services.helpers import DATA, load_accounts, load_events, raw
 
 from recoup.adapters.db.engine import Database
 from recoup.bootstrap import App
 from recoup.config import Settings
 from recoup.entrypoints.jobs.daily import run_day
 from recoup.services.daily_run import RunOptions
-from tests.integration.services.helpers import DATA, load_accounts, load_events, raw
 
 pytestmark = pytest.mark.browser
 

@@ -50,10 +50,10 @@ def bucket_of(dpd: int) -> str:
 
 def bucket_expr(dpd: pl.Expr) -> pl.Expr:
     """The columnar twin of `bucket_of`."""
-    expr = pl.when(dpd <= BUCKET_EDGES[0]).then(pl.lit(BUCKETS[0]))
-    for edge, name in zip(BUCKET_EDGES[1:], BUCKETS[1:], strict=False):
-        expr = expr.when(dpd <= edge).then(pl.lit(name))
-    return expr.otherwise(pl.lit(BUCKETS[-1]))
+    expr: pl.Expr = pl.lit(BUCKETS[-1])
+    for edge, name in reversed(list(zip(BUCKET_EDGES, BUCKETS, strict=False))):
+        expr = pl.when(dpd <= edge).then(pl.lit(name)).otherwise(expr)
+    return expr
 
 
 def days_past_due(due_on: date, as_of: date) -> int:

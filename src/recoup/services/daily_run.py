@@ -140,7 +140,7 @@ def _settle_promises(
 
 def _strategy(name: str) -> Callable[[pl.DataFrame, date], pl.DataFrame]:
     if name == "baseline":
-        return lambda inputs, run_date: baseline.propose(inputs, run_date)
+        return baseline.propose
     raise ValueError(f"unknown strategy {name!r} (known: baseline)")
 
 
@@ -179,7 +179,8 @@ def decide(connection: Connection, db: Database, run_date: date, options: RunOpt
 def record_step(connection: Connection, run_date: date, result: StepResult, now: datetime) -> None:
     connection.execute(
         text(
-            "INSERT INTO run_steps (run_date, step, finished_at, seconds, stats) VALUES (:d, :s, :f, :sec, :st)"
+            "INSERT INTO run_steps (run_date, step, finished_at, seconds, stats) "
+            "VALUES (:d, :s, :f, :sec, :st)"
         ),
         {
             "d": run_date,

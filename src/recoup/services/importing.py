@@ -2,6 +2,8 @@
 
 The caller opens the transaction and commits it; nothing here commits. A file with any bad row is
 refused whole unless `partial` is set, in which case the good rows go in and the bad ones come back.
+Each import appends one audit entry (file hash, counts, a digest of the rows stored) in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from datetime import date, datetime
 import polars as pl
 from sqlalchemy import Connection, text
 
+from recoup.adapters.db import audit
 from recoup.adapters.db.bulk import insert_frame, insert_new, read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import Cover
 from recoup.core.errors import RecoupError
 from recoup.core.intake.accounts import validate_accounts
+from recoup.core.intake.common import IntakeResult, format_rejects
 from recoup.core.intake.contacts import validate_contacts
 from recoup.core.intake.events import validate_events
-from recoup.core.intake.common import IntakeResult, format_rejects
 from recoup.core.schema import ACCOUNT_SCHEMA, CONTACT_SCHEMA, EVENT_SCHEMA
 
 
@@ -101,8 +105,27 @@ def account_lookup(db: Database) -> pl.DataFrame:
     )
 
 
+# What an import's audit entry vouches for in a placement: the columns no later step changes.
+PLACEMENT_AUDIT_COLUMNS = (
+    "key",
+    "account_id",
+    "creditor_id",
+    "debtor_id",
+    "debtor_type",
+    "currency",
+    "placed_on",
+    "placed_balance",
+)
+
+
 def _record_batch(
-    connection: Connection, kind: str, file: str, sha256: str, report: ImportReport, at: datetime
+    connection: Connection,
+    kind: str,
+    file: str,
+    sha256: str,
+    report: ImportReport,
+    at: datetime,
+    covers: list[Cover | None],
 ) -> None:
     connection.execute(
         text(
@@ -120,6 +143,7 @@ def _record_batch(
             "at": at,
         },
     )
+    audit.record(connection, f"import.{kind}", {**report.as_dict(), "sha256": sha256}, at, covers)
 
 
 def import_accounts(
@@ -159,6 +183,7 @@ def import_accounts(
     )
     insert_frame(connection, db, "accounts", rows)
 
+    contacts_cover = None
     report = ImportReport(
         kind="accounts",
         file=file,
@@ -173,23 +198,26 @@ def import_accounts(
             [stored, rows.select("account_id", "creditor_id", "currency", account_key=pl.col("key"))],
             how="vertical_relaxed",
         )
-        report.contacts_inserted = _import_contacts(
+        report.contacts_inserted, contacts_cover = _import_contacts(
             connection, db, contacts_raw, file=contacts_file, lookup=lookup, partial=partial
         )
-    _record_batch(connection, "accounts", file, sha256, report, now)
+    placed = audit.written_cover(connection, "accounts", rows.select(PLACEMENT_AUDIT_COLUMNS), rows.height)
+    _record_batch(connection, "accounts", file, sha256, report, now, [placed, contacts_cover])
     return report
 
 
 def _import_contacts(
     connection: Connection, db: Database, raw: pl.DataFrame, *, file: str, lookup: pl.DataFrame, partial: bool
-) -> int:
+) -> tuple[int, Cover | None]:
     result = validate_contacts(raw, file=file, accounts=lookup)
     _refuse_unless_partial(result, file, partial)
     first_key = _next_key(connection, "contacts")
     rows = result.valid.with_columns(
         key=pl.int_range(first_key, first_key + result.valid.height, dtype=pl.Int64)
     ).select(["key", "account_key", *[c for c in CONTACT_SCHEMA if c not in ("account_id", "creditor_id")]])
-    return insert_new(connection, db, "contacts", rows, ("account_key", "contact_id"))
+    inserted = insert_new(connection, db, "contacts", rows, ("account_key", "contact_id"))
+    columns = rows.select("key", "account_key", "contact_id", "role")
+    return inserted, audit.written_cover(connection, "contacts", columns, inserted)
 
 
 def event_rows(valid: pl.DataFrame, first_key: int) -> pl.DataFrame:
@@ -233,5 +261,6 @@ def import_events(
         rejected=result.rejects.get_column("row").n_unique() if not result.rejects.is_empty() else 0,
         rejects=result.rejects,
     )
-    _record_batch(connection, "events", file, sha256, report, now)
+    stored = audit.written_cover(connection, "events", rows, inserted, exclude=("applied_on",))
+    _record_batch(connection, "events", file, sha256, report, now, [stored])
     return report

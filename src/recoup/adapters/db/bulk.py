@@ -134,7 +134,10 @@ def _read_sqlite(db: Database, sql: str, schema: Mapping[str, pl.DataType] | Non
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     wire = {name: _sqlite_wire_type((schema or {}).get(name)) for name in names}
     return pl.DataFrame(
-        [pl.Series(name, values, dtype=wire[name], strict=False) for name, values in zip(names, columns, strict=True)]
+        [
+            pl.Series(name, values, dtype=wire[name], strict=False)
+            for name, values in zip(names, columns, strict=True)
+        ]
     )
 
 

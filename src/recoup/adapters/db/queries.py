@@ -96,7 +96,8 @@ def work_queue(connection: Connection, run_date: Any, *, action: str, limit: int
     return _rows(
         connection.execute(
             text(
-                'SELECT a.priority, a.scheduled_at, a.local_offset_minutes, c."key" AS account_key, c.account_id, '
+                'SELECT a.priority, a.scheduled_at, a.local_offset_minutes, c."key" AS account_key, '
+                "c.account_id, "
                 "c.creditor_id, c.debtor_name, c.currency, c.principal + c.interest + c.fees AS balance, "
                 'a.segment, a.reasons, a.status FROM actions a JOIN accounts c ON c."key" = a.account_key '
                 "WHERE a.run_date = :d AND a.action = :action ORDER BY a.priority LIMIT :limit"

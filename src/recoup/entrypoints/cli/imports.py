@@ -18,7 +18,8 @@ from recoup.services.importing import ImportReport, import_accounts, import_even
 app = typer.Typer(help="Load placement and event files (CSV, Parquet or XLSX).", no_args_is_help=True)
 
 PartialOption = Annotated[
-    bool, typer.Option("--partial", help="Load the good rows; write the bad ones with reasons to FILE.rejects.csv")
+    bool,
+    typer.Option("--partial", help="Load the good rows; write the bad ones with reasons to FILE.rejects.csv"),
 ]
 
 
@@ -40,7 +41,9 @@ def _finish(ctx: typer.Context, report: ImportReport, raw: pl.DataFrame, path: P
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     elif not globals_of(ctx).quiet:
-        line = f"{path.name}: {report.inserted} new, {report.skipped} already stored, {report.rejected} rejected"
+        line = (
+            f"{path.name}: {report.inserted} new, {report.skipped} already stored, {report.rejected} rejected"
+        )
         if report.contacts_inserted:
             line += f", {report.contacts_inserted} contacts"
         out.print(line)
@@ -53,7 +56,9 @@ def _finish(ctx: typer.Context, report: ImportReport, raw: pl.DataFrame, path: P
 def accounts(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="placement file: accounts per contracts/portfolio.md")],
-    contacts: Annotated[Path | None, typer.Option("--contacts", help="contacts file for these accounts")] = None,
+    contacts: Annotated[
+        Path | None, typer.Option("--contacts", help="contacts file for these accounts")
+    ] = None,
     partial: PartialOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the import report as JSON")] = False,
 ) -> None:
@@ -62,7 +67,9 @@ def accounts(
     try:
         with progress(globals_of(ctx).show_progress, description=f"importing {file.name}"):
             raw = read_table(file, max_bytes=recoup.settings.max_upload_bytes)
-            contacts_raw = read_table(contacts, max_bytes=recoup.settings.max_upload_bytes) if contacts else None
+            contacts_raw = (
+                read_table(contacts, max_bytes=recoup.settings.max_upload_bytes) if contacts else None
+            )
             with recoup.db.engine.begin() as connection:
                 report = import_accounts(
                     connection,
