@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from recoup.entrypoints.cli import daily, database, imports, serve
+from recoup.entrypoints.cli import daily, database, imports, serve, simulate
 from recoup.entrypoints.cli.common import Globals
 
 app = typer.Typer(
@@ -38,6 +38,8 @@ app.command("run")(daily.run)
 app.add_typer(daily.export_app, name="export")
 app.command("report")(daily.report)
 app.command("serve")(serve.serve)
+app.command("simulate")(simulate.simulate_command)
+app.command("demo")(simulate.demo)
 
 
 def main() -> None:

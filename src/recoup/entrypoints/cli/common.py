@@ -22,7 +22,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 err = Console(stderr=True)
-out = Console()
+# Piped output keeps tables whole instead of squeezing them into 80 columns.
+out = Console() if sys.stdout.isatty() else Console(width=140)
 
 
 @dataclass

@@ -1,0 +1,141 @@
+"""`recoup simulate` and `recoup demo`: synthetic portfolios run against the debtor-behaviour simulator."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from recoup.bootstrap import App
+from recoup.entrypoints.cli.common import Globals, globals_of, out, parse_date, progress, user_errors
+from recoup.entrypoints.cli.daily import run_options
+from recoup.services.simulation import SimulationPlan, SimulationResult, simulate
+
+DEMO_DATABASE = "recoup-demo.db"
+
+
+def _whole(amount: str | None) -> str:
+    return "" if not amount else f"{int(amount.split('.')[0]):,}"
+
+
+def _summary_table(result: SimulationResult, every: int) -> Table:
+    table = Table(title="simulated collection, CNY accounts (amounts in yuan)")
+    for column in (
+        "day",
+        "active",
+        "paid",
+        "paid total",
+        "recov.",
+        "contact",
+        "RPC",
+        "PTP kept",
+        "compl.",
+        "actions",
+    ):
+        table.add_column(column, justify="right")
+    last = len(result.days) - 1
+    for index, day in enumerate(result.days):
+        if index % every and index != last:
+            continue
+        cny = next(
+            (m for m in day["money"] if m["currency"] == "CNY"), day["money"][0] if day["money"] else {}
+        )
+        table.add_row(
+            day["date"][5:],
+            str(cny.get("active_accounts", "")),
+            _whole(cny.get("collected_on_day")),
+            _whole(cny.get("collected")),
+            _pct(cny.get("recovery_rate")),
+            _pct(day.get("contact_rate")),
+            _pct(day.get("right_party_rate")),
+            _pct(day.get("promise_kept_rate")),
+            str(day.get("complaints", "")),
+            str(sum(day.get("actions_on_day", {}).values())),
+        )
+    return table
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{100 * float(value):.1f}%"
+
+
+def _run(g: Globals, app: App, plan: SimulationPlan, every: int) -> SimulationResult:
+    with (
+        tempfile.TemporaryDirectory(prefix="recoup-sim-") as workdir,
+        progress(g.show_progress, total=plan.days, description="simulating") as advance,
+    ):
+        result = simulate(
+            app, plan, Path(workdir), on_day=lambda day, _kpis: advance(description=f"simulating {day}")
+        )
+    if not g.quiet:
+        out.print(_summary_table(result, every))
+    return result
+
+
+def _fresh_sqlite(path: str) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+@user_errors
+def simulate_command(
+    ctx: typer.Context,
+    accounts: Annotated[int, typer.Option("--accounts", min=1, max=5_000_000, help="portfolio size")] = 5000,
+    days: Annotated[int, typer.Option("--days", min=1, max=730, help="daily cycles to run")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the portfolio and the debtors")] = 7,
+    start: Annotated[str | None, typer.Option("--start", help="first run date (default 2026-03-02)")] = None,
+    capacity: Annotated[str | None, typer.Option("--capacity", help="agent capacity, e.g. call=500")] = None,
+) -> None:
+    """Generate a synthetic portfolio and run daily cycles against the simulated debtors.
+
+    Uses the database named by --db (it must hold no accounts) or a fresh simulation.db."""
+    g = globals_of(ctx)
+    if g.database_url is None:
+        g = Globals(database_url=_fresh_sqlite("simulation.db"), quiet=g.quiet)
+    app = g.app()
+    try:
+        plan = SimulationPlan(
+            accounts=accounts,
+            days=days,
+            seed=seed,
+            start=parse_date(start, "--start") or date(2026, 3, 2),
+            options=run_options(app, capacity, None),
+        )
+        _run(g, app, plan, every=max(days // 12, 1))
+    finally:
+        app.close()
+
+
+@user_errors
+def demo(
+    ctx: typer.Context,
+    accounts: Annotated[int, typer.Option("--accounts", min=1, help="portfolio size")] = 5000,
+    days: Annotated[int, typer.Option("--days", min=1, help="simulated days")] = 60,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="open the web app afterwards")] = True,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+) -> None:
+    """The embedded default: a fresh SQLite database, a synthetic portfolio, 60 simulated days, a summary,
+    then the web app."""
+    g = globals_of(ctx)
+    g = Globals(database_url=g.database_url or _fresh_sqlite(DEMO_DATABASE), quiet=g.quiet)
+    app = g.app()
+    try:
+        plan = SimulationPlan(accounts=accounts, days=days, seed=7, options=run_options(app, None, None))
+        result = _run(g, app, plan, every=5)
+    finally:
+        app.close()
+    if not g.quiet:
+        out.print(
+            f"{accounts} accounts, {days} days simulated into {g.database_url}. "
+            f"Explore: recoup --db {g.database_url} report --date {result.final.get('date')}"
+        )
+    if serve:
+        from recoup.entrypoints.cli.serve import serve_app
+
+        serve_app(g, host, port)
