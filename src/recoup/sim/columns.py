@@ -36,6 +36,8 @@ def number_text(values: npt.NDArray[np.integer], width: int = 0) -> pl.Series:
 
 def groups(codes: Codes) -> Iterator[tuple[int, npt.NDArray[np.intp]]]:
     """(code, row indices) for each distinct code, in increasing code order."""
+    if len(codes) == 0:
+        return
     order = np.argsort(codes, kind="stable")
     ordered = np.asarray(codes)[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])

@@ -116,7 +116,7 @@ def contact_outcomes(
             read & ~is_["sms"] & ~is_["letter"],
             read & is_["sms"],
             read & is_["letter"],
-            outcome == OUTCOME["voicemail"],
+            (outcome == OUTCOME["voicemail"]) & ~traits.wrong_number,  # a stranger's mailbox
         ],
         [
             np.where(visit, p.engagement_visit, p.engagement_conversation),

@@ -101,10 +101,16 @@ US_PLACES: Final = (
 )
 
 
+# UK mobile ranges that belong to Great Britain, not to Guernsey, Jersey or the Isle of Man.
+_UK_MOBILE: Final = (
+    "740", "741", "742", "743", "744", "746", "747", "748", "749", "751", "753", "754", "755", "756", "757",
+    "758", "759", "771", "772", "773", "774", "775", "776", "777", "780", "781", "784", "785", "786", "787",
+    "788", "789", "790", "792", "794", "795", "796", "797", "798", "799",
+)  # fmt: skip
+
+
 def _uk(nation: str, city: str, weight: float, outward: str) -> Place:
-    return Place(
-        "UK", "GB", nation, city, city, (), "Europe/London", "44", ("74", "75", "78"), 8, weight, 6, outward
-    )
+    return Place("UK", "GB", nation, city, city, (), "Europe/London", "44", _UK_MOBILE, 7, weight, 6, outward)
 
 
 UK_PLACES: Final = (
