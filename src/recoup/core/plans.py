@@ -42,8 +42,8 @@ import polars as pl
 from recoup.core.money import Money
 from recoup.core.promises import DEFAULT_GRACE_DAYS, Payment, Promise, promise_outcome, promise_outcomes_batch
 
-INTERVALS: Final = ("monthly", "biweekly", "weekly")
-INTERVAL_DAYS: Final = {"biweekly": 14, "weekly": 7}
+FREQUENCIES: Final = ("monthly", "biweekly", "weekly")
+FREQUENCY_DAYS: Final = {"biweekly": 14, "weekly": 7}
 MAX_INSTALLMENTS: Final = 60
 PLAN_STATUSES: Final = ("current", "late", "kept", "broken")
 INSTALLMENT_STATUSES: Final = ("due", "paid", "late", "missed")
@@ -150,16 +150,16 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, gregorian.monthrange(year, month)[1]))
 
 
-def nominal_due(first_due: date, index: int, interval: str) -> date:
+def nominal_due(first_due: date, index: int, frequency: str) -> date:
     """The unrolled due date of installment ``index`` (0-based)."""
-    if interval == "monthly":
+    if frequency == "monthly":
         return add_months(first_due, index)
-    return first_due + timedelta(days=INTERVAL_DAYS[interval] * index)
+    return first_due + timedelta(days=FREQUENCY_DAYS[frequency] * index)
 
 
-def check_plan_terms(total: int, count: int, interval: str) -> None:
-    if interval not in INTERVALS:
-        raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVALS)})")
+def check_plan_terms(total: int, count: int, frequency: str) -> None:
+    if frequency not in FREQUENCIES:
+        raise ValueError(f"unknown frequency {frequency!r} (known: {', '.join(FREQUENCIES)})")
     if not 1 <= count <= MAX_INSTALLMENTS:
         raise ValueError(f"a plan has 1 to {MAX_INSTALLMENTS} installments, not {count}")
     if total < count:
@@ -167,12 +167,12 @@ def check_plan_terms(total: int, count: int, interval: str) -> None:
 
 
 def installment_schedule(
-    total: Money, count: int, first_due: date, calendar: BusinessCalendar, interval: str = "monthly"
+    total: Money, count: int, first_due: date, calendar: BusinessCalendar, frequency: str = "monthly"
 ) -> tuple[Installment, ...]:
     """``count`` installments summing exactly to ``total``, each due on a business day."""
-    check_plan_terms(total.minor, count, interval)
+    check_plan_terms(total.minor, count, frequency)
     return tuple(
-        Installment(index + 1, calendar.roll_forward(nominal_due(first_due, index, interval)), part.minor)
+        Installment(index + 1, calendar.roll_forward(nominal_due(first_due, index, frequency)), part.minor)
         for index, part in enumerate(total.split(count))
     )
 
@@ -180,21 +180,21 @@ def installment_schedule(
 def schedules_batch(plans: pl.DataFrame, calendars: Mapping[str, BusinessCalendar]) -> pl.DataFrame:
     """`installment_schedule` for every plan.
 
-    plans: plan_key, total (minor units), installments, first_due, interval, calendar (a key of
+    plans: plan_key, total (minor units), installments, first_due, frequency, calendar (a key of
     ``calendars``). Returns plan_key, number, due_on, amount, one row per installment, in plan order.
     """
-    for row in plans.select("total", "installments", "interval").unique().iter_rows():
+    for row in plans.select("total", "installments", "frequency").unique().iter_rows():
         check_plan_terms(*row)
     unknown = set(plans.get_column("calendar").unique().to_list()) - set(calendars)
     if unknown:
         raise ValueError(f"no calendar for {sorted(unknown)}")
     index = pl.col("number") - 1
     exploded = plans.with_columns(number=pl.int_ranges(1, pl.col("installments") + 1)).explode("number")
-    step_days = pl.col("interval").replace_strict(INTERVAL_DAYS, default=0, return_dtype=pl.Int64)
+    step_days = pl.col("frequency").replace_strict(FREQUENCY_DAYS, default=0, return_dtype=pl.Int64)
     base = pl.col("total") // pl.col("installments")
     extra = pl.col("total") % pl.col("installments")
     nominal = exploded.with_columns(
-        nominal=pl.when(pl.col("interval") == "monthly")
+        nominal=pl.when(pl.col("frequency") == "monthly")
         .then(pl.col("first_due").dt.offset_by(pl.format("{}mo", index)))
         .otherwise(pl.col("first_due") + pl.duration(days=step_days * index)),
         amount=base + (pl.col("number") <= extra).cast(pl.Int64),

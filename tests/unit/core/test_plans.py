@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from recoup.core.money import Money
 from recoup.core.plans import (
-    INTERVALS,
+    FREQUENCIES,
     BusinessCalendar,
     Installment,
     Plan,
@@ -76,7 +76,7 @@ def test_plan_terms_are_checked() -> None:
         installment_schedule(Money(100, "CNY"), 61, date(2026, 3, 2), PLAIN)
     with pytest.raises(ValueError, match="cannot be split"):
         installment_schedule(Money(2, "CNY"), 3, date(2026, 3, 2), PLAIN)
-    with pytest.raises(ValueError, match="unknown interval"):
+    with pytest.raises(ValueError, match="unknown frequency"):
         installment_schedule(Money(100, "CNY"), 2, date(2026, 3, 2), PLAIN, "daily")
 
 
@@ -180,7 +180,7 @@ def test_business_day_mask_and_roll_table_agree_with_the_scalar_calendar(
     ]
 
 
-plan_spec = st.tuples(st.integers(1, 5_000_000), st.integers(1, 24), days, st.sampled_from(INTERVALS))
+plan_spec = st.tuples(st.integers(1, 5_000_000), st.integers(1, 24), days, st.sampled_from(FREQUENCIES))
 
 
 @settings(max_examples=60, deadline=None)
@@ -188,23 +188,23 @@ plan_spec = st.tuples(st.integers(1, 5_000_000), st.integers(1, 24), days, st.sa
 def test_schedules_batch_agrees_with_scalar(
     calendar: BusinessCalendar, specs: list[tuple[int, int, int, str]]
 ) -> None:
-    specs = [(max(total, count), count, first, interval) for total, count, first, interval in specs]
+    specs = [(max(total, count), count, first, frequency) for total, count, first, frequency in specs]
     frame = pl.DataFrame(
         {
             "plan_key": list(range(len(specs))),
             "total": [s[0] for s in specs],
             "installments": [s[1] for s in specs],
             "first_due": [START + timedelta(days=s[2]) for s in specs],
-            "interval": [s[3] for s in specs],
+            "frequency": [s[3] for s in specs],
             "calendar": ["X"] * len(specs),
         }
     )
     batch = schedules_batch(frame, {"X": calendar})
     expected = [
         (key, i.number, i.due_on, i.amount)
-        for key, (total, count, first, interval) in enumerate(specs)
+        for key, (total, count, first, frequency) in enumerate(specs)
         for i in installment_schedule(
-            Money(total, "CNY"), count, START + timedelta(days=first), calendar, interval
+            Money(total, "CNY"), count, START + timedelta(days=first), calendar, frequency
         )
     ]
     assert batch.rows() == expected

@@ -29,7 +29,7 @@ class PaymentPlan(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(BigInteger)
     installments: Mapped[int] = mapped_column(Integer)
-    interval: Mapped[str] = mapped_column(String(10))
+    frequency: Mapped[str] = mapped_column(String(10))
     first_due: Mapped[date] = mapped_column(Date)
     calendar: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10))

@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("total", sa.BigInteger(), nullable=False),
         sa.Column("installments", sa.Integer(), nullable=False),
-        sa.Column("interval", sa.String(length=10), nullable=False),
+        sa.Column("frequency", sa.String(length=10), nullable=False),
         sa.Column("first_due", sa.Date(), nullable=False),
         sa.Column("calendar", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
