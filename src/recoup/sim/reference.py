@@ -35,7 +35,7 @@ _CN_MOBILE: Final = (
 )  # fmt: skip
 
 
-def _cn(  # noqa: PLR0917 - a row constructor for the table below
+def _cn(
     region: str, prefix: str, city: str, districts: tuple[str, ...], weight: float, tz: str = "Asia/Shanghai"
 ) -> Place:
     return Place("CN", "CN", region, city, prefix, districts, tz, "86", _CN_MOBILE, 8, weight, 3)
@@ -80,7 +80,7 @@ CN_PLACES: Final = (
 )
 
 
-def _us(  # noqa: PLR0917 - a row constructor for the table below
+def _us(
     state: str, city: str, tz: str, area_codes: tuple[str, ...], weight: float, years: int, zip_base: str
 ) -> Place:
     return Place("US", "US", state, city, city, (), tz, "1", area_codes, 7, weight, years, zip_base)
