@@ -3,6 +3,8 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recoup.core.schema import EVENT_SCHEMA
 from recoup.sim.actions import simple_actions
@@ -309,3 +311,65 @@ def test_two_calls_on_the_same_day_continue_the_sequence(portfolio):
     contacts = behaviour.state()["contacts_7d"].to_numpy()
     assert contacts[:10].sum() > 10
     assert not contacts[10:].any()
+
+
+SMALL = generate_portfolio(40, seed=3, as_of=START)
+ACTION_KINDS = ("sms", "email", "im", "letter", "call", "visit", "legal_review", "offer")
+
+
+@st.composite
+def action_days(draw):
+    """A few days of arbitrary actions on a small portfolio: any account, kind, hour and offer."""
+    days = []
+    for _ in range(draw(st.integers(1, 4))):
+        rows = draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, SMALL.accounts.height - 1),
+                    st.sampled_from(ACTION_KINDS),
+                    st.floats(0, 23.9),
+                    st.sampled_from(("none", "settlement", "installment")),
+                    st.floats(0.05, 1.5),
+                    st.integers(1, 6),
+                ),
+                max_size=60,
+            )
+        )
+        days.append(rows)
+    return days
+
+
+def _actions_for(day, rows):
+    frames = [
+        simple_actions(
+            SMALL.accounts[index : index + 1], day, kind, local_hour=hour,
+            channel="sms" if kind == "offer" else None, offer_kind=offer, offer_share=share,
+            offer_installments=count,
+        )
+        for index, kind, hour, offer, share, count in rows
+    ]  # fmt: skip
+    return pl.concat(frames) if frames else simple_actions(SMALL.accounts.head(0), day, "sms")
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan=action_days(), seed=st.integers(0, 1000))
+def test_any_actions_keep_the_books_straight(plan, seed):
+    behaviour = DebtorBehaviour(SMALL, seed)
+    events = pl.concat(
+        [
+            behaviour.respond(START + timedelta(days=i), _actions_for(START + timedelta(days=i), rows))
+            for i, rows in enumerate(plan)
+        ]
+    )
+    assert events["event_id"].is_unique().all()
+    contacts = sum(1 for rows in plan for row in rows if row[1] != "legal_review")
+    attempts = events.filter(
+        pl.col("type") == "contact", pl.col("direction") == "outbound", pl.col("outcome") != "read"
+    )
+    assert attempts.height == contacts
+    ledger = behaviour.payments_to_date().join(balances(SMALL), on=["account_id", "creditor_id"])
+    assert (ledger["owed"] >= 0).all()
+    assert (ledger["paid"] <= ledger["balance"] + DEFAULT_PARAMETERS.overpay_units * 100).all()
+    paid = events.filter(pl.col("type") == "payment")["amount"].sum()
+    assert paid == ledger["paid"].sum()
+    assert (ledger.filter(pl.col("settled"))["owed"] == 0).all()
