@@ -57,9 +57,8 @@ def _plain(value: object) -> object:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"audit contents cannot hold {value!r}")
-        return value
+        # JSON has no NaN or infinity; their names keep a statistic's record instead of failing the step.
+        return value if math.isfinite(value) else json.dumps(value)
     if isinstance(value, datetime):
         return instant_text(value)
     if isinstance(value, date):

@@ -8,6 +8,9 @@ Steps and what each one persists:
 - queue:   writes the chosen actions to the outbox together with the records of score .. check, in one
            transaction, keyed by (account, run date, action) so that nothing is queued twice;
 - report:  the day's KPIs.
+
+Recording a step appends its audit entry in the same transaction, with covers (digests) of the rows it
+wrote that stay as written: events applied, promises made and resolved, actions queued.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, text
 
-from recoup.adapters.db import portfolio
+from recoup.adapters.db import audit, portfolio
 from recoup.adapters.db.bulk import insert_new, sql_literal, update_rows
 from recoup.adapters.db.engine import Database
 from recoup.core.accounts import apply_events_batch
+from recoup.core.audit import Cover
 from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
 from recoup.core.messages import Sender
 from recoup.core.promises import promise_outcomes_batch
@@ -49,6 +53,7 @@ class StepResult:
     step: str
     seconds: float
     stats: dict[str, Any]
+    covers: list[Cover | None] = field(default_factory=list)
 
 
 def cutoff_for(run_date: date) -> datetime:
@@ -65,8 +70,10 @@ def _next_key(connection: Connection, table: str) -> int:
     return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
 
 
-def update(connection: Connection, db: Database, run_date: date, grace_days: int) -> dict[str, Any]:
+def update(connection: Connection, db: Database, run_date: date, grace_days: int) -> StepResult:
+    started = time.perf_counter()
     cutoff = cutoff_for(run_date)
+    covers: list[Cover | None] = []
     events = portfolio.pending_events(db, cutoff)
     changed = 0
     new_promises = pl.DataFrame()
@@ -78,19 +85,24 @@ def update(connection: Connection, db: Database, run_date: date, grace_days: int
         new_states = apply_events_batch(states, events).rename({"account_key": "key"})
         changed = update_rows(connection, db, "accounts", new_states, "key")
         update_rows(connection, db, "events", events.select("key", applied_on=pl.lit(run_date)), "key")
-        new_promises = _record_promises(connection, db, events)
-    settled = _settle_promises(connection, db, run_date, grace_days, new_promises)
-    return {"events_applied": events.height, "accounts_changed": changed, **settled}
+        covers.append(audit.matching_cover("events", events.select("key"), "applied_on", run_date))
+        new_promises, made = _record_promises(connection, db, events)
+        covers.append(made)
+    settled, resolved = _settle_promises(connection, db, run_date, grace_days, new_promises)
+    stats = {"events_applied": events.height, "accounts_changed": changed, **settled}
+    return StepResult("update", time.perf_counter() - started, stats, [*covers, resolved])
 
 
-def _record_promises(connection: Connection, db: Database, events: pl.DataFrame) -> pl.DataFrame:
+def _record_promises(
+    connection: Connection, db: Database, events: pl.DataFrame
+) -> tuple[pl.DataFrame, Cover | None]:
     made = events.filter(
         (pl.col("type") == "promise")
         & pl.col("amount").is_not_null()
         & pl.col("promise_due_on").is_not_null()
     )
     if made.is_empty():
-        return pl.DataFrame()
+        return pl.DataFrame(), None
     first = _next_key(connection, "promises")
     rows = made.select(
         key=pl.int_range(first, first + made.height, dtype=pl.Int64),
@@ -102,20 +114,25 @@ def _record_promises(connection: Connection, db: Database, events: pl.DataFrame)
         status=pl.lit("open"),
         paid=pl.lit(0, dtype=pl.Int64),
     )
-    insert_new(connection, db, "promises", rows, ("event_id",))
-    return rows
+    inserted = insert_new(connection, db, "promises", rows, ("event_id",))
+    return rows, audit.written_cover(connection, "promises", rows, inserted, exclude=("status", "paid"))
 
 
 def _settle_promises(
     connection: Connection, db: Database, run_date: date, grace_days: int, new_promises: pl.DataFrame
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Cover]:
     open_now = portfolio.open_promises(db)
     if not new_promises.is_empty():
         open_now = pl.concat(
             [open_now, new_promises.select(open_now.columns)], how="vertical_relaxed"
         ).unique("event_id", keep="last")
     if open_now.is_empty():
-        return {"promises_kept": 0, "promises_broken": 0, "promises_replaced": 0}
+        nothing = pl.DataFrame(
+            schema={"key": pl.Int64, "status": pl.String, "paid": pl.Int64, "resolved_on": pl.Date}
+        )
+        return {"promises_kept": 0, "promises_broken": 0, "promises_replaced": 0}, _resolved(
+            nothing, run_date
+        )
     earliest = open_now.get_column("made_at").min()
     assert isinstance(earliest, datetime)
     payments = portfolio.payments_since(db, earliest, "SELECT account_key FROM events WHERE type = 'payment'")
@@ -135,7 +152,14 @@ def _settle_promises(
     )
     update_rows(connection, db, "promises", rows, "key")
     counts = count_by(moved, "status")
-    return {f"promises_{s}": int(counts.get(s, 0)) for s in ("kept", "broken", "replaced")}
+    stats = {f"promises_{s}": int(counts.get(s, 0)) for s in ("kept", "broken", "replaced")}
+    return stats, _resolved(rows, run_date)
+
+
+def _resolved(rows: pl.DataFrame, run_date: date) -> Cover:
+    """A resolved promise never changes again, so the entry vouches for every one resolved on the day."""
+    final = rows.filter(pl.col("resolved_on").is_not_null())
+    return audit.matching_cover("promises", final, "resolved_on", run_date)
 
 
 def _strategy(name: str) -> Callable[[pl.DataFrame, date], pl.DataFrame]:
@@ -149,10 +173,10 @@ def decide(connection: Connection, db: Database, run_date: date, options: RunOpt
     results: list[StepResult] = []
     clock = time.perf_counter()
 
-    def done(step: str, **stats: Any) -> None:
+    def done(step: str, covers: tuple[Cover | None, ...] = (), **stats: Any) -> None:
         nonlocal clock
         now = time.perf_counter()
-        results.append(StepResult(step, now - clock, stats))
+        results.append(StepResult(step, now - clock, stats, list(covers)))
         clock = now
 
     accounts = portfolio.active_accounts(db)
@@ -172,11 +196,14 @@ def decide(connection: Connection, db: Database, run_date: date, options: RunOpt
 
     rows = outbox_rows(chosen, inputs, run_date, options.sender, first_key=_next_key(connection, "actions"))
     queued = insert_new(connection, db, "actions", rows, ("account_key", "run_date", "action"))
-    done("queue", queued=queued, by_action=dict(count_by(rows, "action")))
+    outbox = audit.written_cover(connection, "actions", rows, queued, exclude=("status",))
+    done("queue", (outbox,), queued=queued, by_action=dict(count_by(rows, "action")))
     return results
 
 
 def record_step(connection: Connection, run_date: date, result: StepResult, now: datetime) -> None:
+    """Mark the step done and append its audit entry, in the caller's transaction."""
+    stats = json.dumps(result.stats, default=str)
     connection.execute(
         text(
             "INSERT INTO run_steps (run_date, step, finished_at, seconds, stats) "
@@ -187,9 +214,11 @@ def record_step(connection: Connection, run_date: date, result: StepResult, now:
             "s": result.step,
             "f": now,
             "sec": result.seconds,
-            "st": json.dumps(result.stats, default=str),
+            "st": stats,
         },
     )
+    content = {"run_date": run_date, "stats": json.loads(stats)}
+    audit.record(connection, f"run.{result.step}", content, now, result.covers)
 
 
 def completed_steps(connection: Connection, run_date: date) -> set[str]:

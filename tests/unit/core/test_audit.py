@@ -72,7 +72,11 @@ def test_canonical_json_sorts_keys_keeps_utf8_and_normalises_instants() -> None:
     assert text == '{"a":["债务人","2026-03-01"],"at":"2026-03-01T08:00:00.000000Z","b":1}'
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), object(), {1: "x"}])
+def test_canonical_json_names_non_finite_floats() -> None:
+    assert canonical_json([float("nan"), float("-inf"), 0.25]) == '["NaN","-Infinity",0.25]'
+
+
+@pytest.mark.parametrize("bad", [object(), {1: "x"}, {"x": b"bytes"}])
 def test_canonical_json_refuses_what_has_no_single_form(bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         canonical_json({"x": bad})

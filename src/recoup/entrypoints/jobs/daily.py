@@ -1,7 +1,8 @@
 """The daily job: runs the recorded steps of one run date, each in its own transaction.
 
 A step is recorded in the same transaction as its work, so a run killed at any point resumes at the first
-unrecorded step, and a finished date runs again as a no-op.
+unrecorded step, and a finished date runs again as a no-op. Each recorded step appends its audit entry;
+with a signing key configured, the run ends by signing a checkpoint of the audit log.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from recoup.adapters.db import audit
 from recoup.bootstrap import App
 from recoup.services import daily_run, reporting
 from recoup.services.daily_run import RunOptions, StepResult
@@ -57,7 +59,7 @@ def run_day(app: App, run_date: date, options: RunOptions, progress: Progress | 
     if "update" not in done:
         say("update")
         with db.engine.begin() as connection:
-            result = _timed("update", lambda: daily_run.update(connection, db, run_date, options.grace_days))
+            result = daily_run.update(connection, db, run_date, options.grace_days)
             daily_run.record_step(connection, run_date, result, app.clock())
         summary.ran.append(result)
 
@@ -75,4 +77,8 @@ def run_day(app: App, run_date: date, options: RunOptions, progress: Progress | 
             result = _timed("report", lambda: reporting.kpis(db, run_date))
             daily_run.record_step(connection, run_date, result, app.clock())
         summary.ran.append(result)
+
+    if summary.ran and app.settings.audit_signing_key:
+        with db.engine.begin() as connection:
+            audit.checkpoint(connection, audit.signing_key(app.settings.audit_signing_key), app.clock())
     return summary
