@@ -48,7 +48,7 @@ def _print(rows: list[dict[str, Any]]) -> None:
             f"{row['ratio']:.2f}" if isinstance(row.get("ratio"), (int, float)) else "",
             str(row.get("target", "")),
         )
-    Console().print(table)
+    Console(width=170).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
