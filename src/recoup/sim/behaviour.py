@@ -103,15 +103,21 @@ class DebtorBehaviour:
     def __init__(
         self, portfolio: SyntheticPortfolio, seed: int, parameters: BehaviourParameters = DEFAULT_PARAMETERS
     ) -> None:
-        accounts, truth = portfolio.accounts, portfolio.truth
         self._seed = seed
         self._p = parameters
+        accounts = portfolio.accounts
         self._n = accounts.height
         self._account_ids = accounts["account_id"]
         self._creditor_ids = accounts["creditor_id"]
         self._keys = accounts.select(
             "account_id", "creditor_id", pl.col("currency").alias("account_currency")
         ).with_row_index("account")
+        self._load_placement(accounts)
+        self._load_traits(accounts, _aligned_truth(portfolio))
+        self._start_state(accounts)
+
+    def _load_placement(self, accounts: pl.DataFrame) -> None:
+        """What Recoup also knows: zones, currencies, due dates, hold flags."""
         zone_names = accounts["timezone"]
         self._zones: tuple[str, ...] = tuple(sorted(zone_names.unique().to_list()))
         self._zone = zone_names.replace_strict({z: i for i, z in enumerate(self._zones)}).to_numpy()
@@ -125,6 +131,9 @@ class DebtorBehaviour:
         for flag in HOLD_FLAGS:
             self._hold |= flags.str.contains(flag, literal=True).to_numpy()
 
+    def _load_traits(self, accounts: pl.DataFrame, truth: pl.DataFrame) -> None:
+        """What only the simulator knows, plus which contact points exist at all."""
+        self._draw_key = truth["draw_key"].to_numpy()
         self._ability = truth["ability"].to_numpy()
         self._willingness = truth["willingness"].to_numpy()
         self._best_hour = truth["best_hour"].to_numpy().astype(np.float64)
@@ -138,6 +147,8 @@ class DebtorBehaviour:
         self._im_ok = accounts["im_handle"].is_not_null().to_numpy()
         self._address_ok = truth["address_valid"].to_numpy() & accounts["address"].is_not_null().to_numpy()
 
+    def _start_state(self, accounts: pl.DataFrame) -> None:
+        """What changes as days go by, starting from the placement."""
         balance = accounts.select(pl.col("principal") + pl.col("interest") + pl.col("fees")).to_series()
         self._owed = balance.to_numpy().astype(np.int64).copy()
         self._paid = np.zeros(self._n, dtype=np.int64)
@@ -151,7 +162,9 @@ class DebtorBehaviour:
         self._contacts = np.zeros((self._n, _WINDOW), dtype=np.int16)
         self._opted_out = np.zeros(self._n, dtype=np.uint8)
         self._complained = np.zeros(self._n, dtype=bool)
-        self._disputed = flags.str.contains("dispute", literal=True).to_numpy().copy()
+        self._disputed = (
+            accounts["flags"].fill_null("").str.contains("dispute", literal=True).to_numpy().copy()
+        )
         self._day: int | None = None
         self._elapsed = 1
         self._ordinal_today = np.zeros(self._n, dtype=np.int64)
@@ -276,7 +289,10 @@ class DebtorBehaviour:
     # ---- unprompted behaviour -----------------------------------------------------------------------
 
     def _draw(self, today: int, purpose: Purpose, account: I64, ordinal: I64 | int = _BACKGROUND) -> F64:
-        return uniforms(self._seed, today, purpose, account, ordinal)
+        return uniforms(self._seed, today, purpose, self._draw_key[account], ordinal)
+
+    def _normal(self, today: int, purpose: Purpose, account: I64, ordinal: I64 | int) -> F64:
+        return normals(self._seed, today, purpose, self._draw_key[account], ordinal)
 
     def _local_time(self, today: int, account: I64, ordinal: int) -> I64:
         """A daytime moment (08:00-21:59 local) on ``today`` for each account, as UTC microseconds."""
@@ -364,7 +380,7 @@ class DebtorBehaviour:
         """
         p = self._p
         owed, unit = self._owed[account], self._unit[account]
-        noise = np.exp(p.capacity_noise * normals(self._seed, today, Purpose.PAY_NOISE, account, ordinal))
+        noise = np.exp(p.capacity_noise * self._normal(today, Purpose.PAY_NOISE, account, ordinal))
         share = np.minimum(self._ability[account] ** p.lump_exponent * noise, 1.0)
         full = full | (share >= p.full_payment_threshold)
         partial = np.maximum(np.floor(owed * share / unit).astype(np.int64) * unit, np.minimum(unit, owed))
@@ -410,7 +426,7 @@ class DebtorBehaviour:
         account, channel = batch.account, batch.channel
 
         def draw(purpose: Purpose) -> F64:
-            return uniforms(self._seed, today, purpose, account, batch.ordinal)
+            return self._draw(today, purpose, account, batch.ordinal)
 
         minutes = local_minutes_of_day(batch.at_us, self._zone[account], self._zones)
         outside = (minutes < DAY_START_HOUR * 60) | (minutes >= DAY_END_HOUR * 60)
@@ -581,9 +597,7 @@ class DebtorBehaviour:
         installments = np.where(batch.offer_kind == _INSTALLMENT, batch.offer_installments, 1)
         base = total // installments
         ability = self._ability[account]
-        noise = np.exp(
-            p.capacity_noise * normals(self._seed, today, Purpose.OFFER_NOISE, account, batch.ordinal)
-        )
+        noise = np.exp(p.capacity_noise * self._normal(today, Purpose.OFFER_NOISE, account, batch.ordinal))
         lump_share = ability**p.lump_exponent * noise
         monthly_share = (p.monthly_base + p.monthly_ability * ability) * noise
         affordable = np.where(installments == 1, total / owed <= lump_share, base / owed <= monthly_share)
@@ -643,6 +657,18 @@ def _days_between(bounds: tuple[int, int], draw: F64) -> I64:
     """A whole number of days in [low, high] from a uniform draw."""
     low, high = bounds
     return low + (draw * (high - low + 1)).astype(np.int64)
+
+
+def _aligned_truth(portfolio: SyntheticPortfolio) -> pl.DataFrame:
+    """The truth rows in the accounts' order (they already are, unless someone filtered one frame)."""
+    keys = portfolio.accounts.select("account_id", "creditor_id")
+    truth = portfolio.truth
+    if truth.select("account_id", "creditor_id").equals(keys):
+        return truth
+    aligned = keys.join(truth, on=["account_id", "creditor_id"], how="left", maintain_order="left")
+    if aligned["ability"].null_count():
+        raise ValueError("every account needs its row in the portfolio's truth")
+    return aligned
 
 
 def _check_actions(joined: pl.DataFrame) -> None:

@@ -49,6 +49,7 @@ TRUTH_SCHEMA: Final[dict[str, pl.DataType]] = {
     "account_id": pl.String(),
     "creditor_id": pl.String(),
     "debtor_id": pl.String(),
+    "draw_key": pl.Int64(),  # the account's number in its generated portfolio: keys its random draws
     "ability": pl.Float64(),  # capacity to pay, in [0, 1]
     "willingness": pl.Float64(),  # intention to pay, in [0, 1]
     "best_hour": pl.Int32(),  # local hour at which the debtor is easiest to reach
@@ -412,6 +413,7 @@ def _accounts(rng: np.random.Generator, debtors: pl.DataFrame, owner: I64, as_of
             pick([_PRODUCT_CODES[p] for p in _PRODUCTS], product) + "-" + number_text(np.arange(n), width)
         ).alias("account_id"),
         ("D" + number_text(owner, width)).alias("debtor_id"),
+        pl.Series("draw_key", np.arange(n, dtype=np.int64)),
         pick(_CREDITOR_IDS, creditor).alias("creditor_id"),
         pick(_PRODUCTS, product).alias("product"),
         *[pl.Series(name, values) for name, values in parts.items()],

@@ -373,3 +373,16 @@ def test_any_actions_keep_the_books_straight(plan, seed):
     paid = events.filter(pl.col("type") == "payment")["amount"].sum()
     assert paid == ledger["paid"].sum()
     assert (ledger.filter(pl.col("settled"))["owed"] == 0).all()
+
+
+def test_a_filtered_portfolio_still_pairs_each_account_with_its_own_truth(portfolio):
+    part = replace(portfolio, accounts=portfolio.accounts.tail(300).reverse())
+    actions = simple_actions(part.accounts, START, "call", local_hour=19)
+    subset = DebtorBehaviour(part, 4).respond(START, actions)
+    whole = DebtorBehaviour(portfolio, 4).respond(START, actions)
+    assert without_ids(subset).equals(
+        without_ids(whole.join(part.accounts.select("account_id"), on="account_id"))
+    )
+    orphan = replace(portfolio, truth=portfolio.truth.head(10))
+    with pytest.raises(ValueError, match="truth"):
+        DebtorBehaviour(orphan, 4)
