@@ -23,7 +23,6 @@ exactly as the file had them. ``matched`` + exceptions = every row of the file, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -31,21 +30,20 @@ from typing import Final
 import polars as pl
 
 from recoup.core.errors import ValidationError
-from recoup.core.intake.common import (
-    ID_MAX_CHARS,
-    LOOKUP_SCHEMA,
-    ROW,
-    Check,
-    currency_digits,
-    instant,
-    missing_columns,
-    money,
-    one_of,
-    prepare,
-    shown,
-    text,
-)
 from recoup.core.money import CURRENCY_EXPONENTS
+from recoup.core.payment_file import (
+    ROW,
+    amount_reason,
+    cells,
+    currency_digits,
+    missing_columns,
+    reference_bad,
+    reference_reason,
+    shown,
+    time_reason,
+    with_amounts,
+    with_times,
+)
 from recoup.core.schema import EVENT_SCHEMA
 
 INPUT_COLUMNS: Final = ("payment_reference", "account_id", "creditor_id", "amount", "currency", "paid_at")
@@ -77,14 +75,12 @@ MATCHED_SCHEMA: Final[dict[str, pl.DataType]] = {**EVENT_SCHEMA, "account_key": 
 STORED_SCHEMA: Final[dict[str, pl.DataType]] = {"event_id": pl.String(), "type": pl.String()}
 
 _CODE = "__currency_code"
-# The layouts nearly every payment file uses, parsed by Polars' native parsers. Anything else takes the
-# general (slower) intake parsers, so both paths accept and refuse exactly the same text.
-_FAST_INSTANT = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$"
-)
-_FAST_MONEY = {2: r"^[0-9]{1,15}(\.[0-9]{1,2})?$", 0: r"^[0-9]{1,15}$"}
-_MAX_OFFSET_MINUTES = 14 * 60
+LOOKUP_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "account_id": pl.String(),
+    "creditor_id": pl.String(),
+    "currency": pl.String(),
+    "account_key": pl.Int64(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +119,18 @@ def reconcile(
     A file without the required columns raises `ValidationError` naming them.
     """
     missing = missing_columns(raw, REQUIRED_COLUMNS)
-    if not missing.is_empty():
-        names = ", ".join(missing.get_column("column").to_list())
+    if missing:
+        names = ", ".join(missing)
         raise ValidationError(f"required column(s) missing: {names}", file=file, field=names)
     lookup = _lookup(accounts)
-    frame = prepare(raw, INPUT_COLUMNS).with_columns(
+    frame = cells(raw, INPUT_COLUMNS).with_columns(
         pl.col("currency").str.strip_chars().str.to_uppercase().alias(_CODE),
         (pl.col("payment_reference").is_not_null() & ~pl.col("payment_reference").is_first_distinct()).alias(
             "__repeat"
         ),
     )
-    frame = _with_amounts(_with_times(_with_stored(_with_accounts(frame, lookup), stored)))
+    frame = _with_stored(_with_accounts(frame, lookup), stored)
+    frame = with_amounts(with_times(frame, "paid_at"), "amount", currency_digits(pl.col(_CODE)))
     judged = frame.with_columns(outcome=_outcome(now))
     matched = judged.filter(pl.col("outcome") == "matched").select(
         event_id=pl.col("payment_reference"),
@@ -215,108 +212,14 @@ def _with_stored(frame: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     return frame.join(ids, on="payment_reference", how="left")
 
 
-# --- parsing: a fast path for the common layouts, the intake parsers for the rest ------------------
-
-
-def _with_times(frame: pl.DataFrame) -> pl.DataFrame:
-    """``__utc``, ``__offset`` and ``__time_ok`` (a well-formed instant with an offset)."""
-    value = pl.col("paid_at")
-    zulu = value.str.slice(19, 1) == "Z"
-    sign = pl.when(value.str.slice(19, 1) == "-").then(-1).otherwise(1)
-    magnitude = value.str.slice(20, 2).cast(pl.Int64, strict=False) * 60 + value.str.slice(23, 2).cast(
-        pl.Int64, strict=False
-    )
-    fast = frame.with_columns(
-        __utc=value.str.replace(r"Z$", "+00:00").str.to_datetime(
-            "%Y-%m-%dT%H:%M:%S%:z", strict=False, time_unit="us", time_zone="UTC"
-        ),
-        __offset=pl.when(zulu).then(0).otherwise(sign * magnitude).cast(pl.Int32),
-    ).with_columns(
-        __time_ok=value.str.contains(_FAST_INSTANT).fill_null(False)
-        & pl.col("__utc").is_not_null()
-        & (pl.col("__offset").abs() <= _MAX_OFFSET_MINUTES)
-    )
-    slow = fast.filter(~pl.col("__time_ok") & value.is_not_null())
-    if slow.is_empty():
-        return fast
-    general = instant("paid_at")
-    judged = slow.select(
-        ROW,
-        __utc_slow=general.utc,
-        __offset_slow=general.offset_minutes,
-        __ok_slow=~pl.any_horizontal([check.bad.fill_null(False) for check in general.checks]),
-    )
-    return (
-        fast.join(judged, on=ROW, how="left")
-        .with_columns(
-            __utc=pl.when(pl.col("__time_ok")).then(pl.col("__utc")).otherwise(pl.col("__utc_slow")),
-            __offset=pl.when(pl.col("__time_ok")).then(pl.col("__offset")).otherwise(pl.col("__offset_slow")),
-            __time_ok=pl.col("__time_ok") | pl.col("__ok_slow").fill_null(False),
-        )
-        .drop("__utc_slow", "__offset_slow", "__ok_slow")
-    )
-
-
-def _with_amounts(frame: pl.DataFrame) -> pl.DataFrame:
-    """``__minor`` and ``__amount_ok`` (decimal text above zero in the row's currency)."""
-    value = pl.col("amount")
-    digits = currency_digits(pl.col(_CODE))
-    parts = value.str.split_exact(".", 1)
-    fraction = parts.struct.field("field_1").fill_null("")
-    fast_shape = (
-        pl.when(digits == 2)
-        .then(value.str.contains(_FAST_MONEY[2]))
-        .when(digits == 0)
-        .then(value.str.contains(_FAST_MONEY[0]))
-    )
-    fast = frame.with_columns(
-        __minor=parts.struct.field("field_0").cast(pl.Int64, strict=False)
-        * pl.lit(10, dtype=pl.Int64).pow(digits)
-        + pl.when(fraction == "")
-        .then(0)
-        .otherwise(fraction.str.pad_end(2, "0").cast(pl.Int64, strict=False)),
-        __fast=fast_shape.fill_null(False),
-    ).with_columns(__amount_ok=pl.col("__fast") & (pl.col("__minor") > 0))
-    slow = fast.filter(~pl.col("__fast") & value.is_not_null() & digits.is_not_null())
-    if slow.is_empty():
-        return fast.drop("__fast")
-    general = money("amount", pl.col(_CODE))
-    judged = slow.select(
-        ROW,
-        __minor_slow=general.value,
-        __ok_slow=~pl.any_horizontal([check.bad.fill_null(False) for check in general.checks])
-        & (general.value > 0),
-    )
-    return (
-        fast.join(judged, on=ROW, how="left")
-        .with_columns(
-            __minor=pl.when(pl.col("__fast")).then(pl.col("__minor")).otherwise(pl.col("__minor_slow")),
-            __amount_ok=pl.col("__amount_ok") | pl.col("__ok_slow").fill_null(False),
-        )
-        .drop("__fast", "__minor_slow", "__ok_slow")
-    )
-
-
 # --- judging --------------------------------------------------------------------------------------
 
 
-def _reference_checks() -> list[Check]:
-    return [_present("payment_reference"), *text("payment_reference", max_chars=ID_MAX_CHARS).checks]
-
-
-def _present(column: str) -> Check:
-    return Check(column, pl.col(column).is_null(), pl.lit(f"{column} is required"))
-
-
-def _any_bad(checks: Sequence[Check]) -> pl.Expr:
-    return pl.any_horizontal([check.bad.fill_null(False) for check in checks])
-
-
 def _outcome(now: datetime | None) -> pl.Expr:
-    """The first rule each row breaks, from the cheap columns computed above."""
+    """The first rule each row breaks (see the module docstring), from the columns computed above."""
     late = (pl.col("__utc") > pl.lit(now)) if now is not None else pl.lit(False)
     rules: list[tuple[str, pl.Expr]] = [
-        ("bad_reference", _any_bad(_reference_checks())),
+        ("bad_reference", reference_bad("payment_reference")),
         ("duplicate_stored", pl.col("__stored_type").is_not_null()),
         ("duplicate_in_file", pl.col("__repeat")),
         ("unknown_account", pl.col("account_id").is_null() | (pl.col("__matches") == 0)),
@@ -324,39 +227,26 @@ def _outcome(now: datetime | None) -> pl.Expr:
         ("unknown_currency", currency_digits(pl.col(_CODE)).is_null()),
         ("currency_mismatch", pl.col(_CODE) != pl.col("__currency")),
         ("bad_amount", ~pl.col("__amount_ok")),
-        ("bad_time", ~pl.col("__time_ok") | late.fill_null(False)),
+        ("bad_time", ~pl.col("__time_ok") | late),
     ]
     return pl.coalesce(
         [pl.when(bad.fill_null(False)).then(pl.lit(outcome)) for outcome, bad in rules] + [pl.lit("matched")]
     )
 
 
-def _first_message(checks: Sequence[Check]) -> pl.Expr:
-    return pl.coalesce([pl.when(check.bad.fill_null(False)).then(check.message) for check in checks])
-
-
 def _reasons(now: datetime | None) -> dict[str, pl.Expr]:
-    """Why, per outcome: computed on the exception rows only, with the intake's wording."""
-    reference = pl.col("payment_reference")
+    """Why, per outcome (computed on the exception rows only)."""
+    reference = shown(pl.col("payment_reference"))
     account = shown(pl.col("account_id"))
-    amount = money("amount", pl.col(_CODE))
-    paid_at = instant("paid_at")
-    time_checks = [_present("paid_at"), *paid_at.checks]
-    if now is not None:
-        future = paid_at.utc > pl.lit(now)
-        time_checks.append(
-            Check("paid_at", future, pl.format("{} is in the future", shown(pl.col("paid_at"))))
-        )
+    accepted = ", ".join(CURRENCY_EXPONENTS)
     return {
-        "bad_reference": _first_message(_reference_checks()),
+        "bad_reference": reference_reason("payment_reference"),
         "duplicate_stored": pl.when(pl.col("__stored_type") == "payment")
-        .then(pl.format("payment {} is already booked (nothing to do)", shown(reference)))
+        .then(pl.format("payment {} is already booked (nothing to do)", reference))
         .otherwise(
-            pl.format("{} is already the id of a stored {} event", shown(reference), pl.col("__stored_type"))
+            pl.format("{} is already the id of a stored {} event", reference, pl.col("__stored_type"))
         ),
-        "duplicate_in_file": pl.format(
-            "reference {} is already in row {}", shown(reference), pl.col("__first_row")
-        ),
+        "duplicate_in_file": pl.format("reference {} is already in row {}", reference, pl.col("__first_row")),
         "unknown_account": pl.when(pl.col("account_id").is_null())
         .then(pl.lit("account_id is required"))
         .when(pl.col("creditor_id").is_not_null())
@@ -370,11 +260,7 @@ def _reasons(now: datetime | None) -> dict[str, pl.Expr]:
         "unknown_currency": pl.when(pl.col("currency").is_null())
         .then(pl.lit("currency is required"))
         .otherwise(
-            pl.format(
-                "unknown currency {} (accepted: {})",
-                shown(pl.col("currency")),
-                pl.lit(one_of(CURRENCY_EXPONENTS)),
-            )
+            pl.format("unknown currency {} (accepted: {})", shown(pl.col("currency")), pl.lit(accepted))
         ),
         "currency_mismatch": pl.format(
             "paid in {} but account {} is in {}: convert it before booking",
@@ -382,14 +268,8 @@ def _reasons(now: datetime | None) -> dict[str, pl.Expr]:
             account,
             pl.col("__currency"),
         ),
-        "bad_amount": _first_message(
-            [
-                _present("amount"),
-                *amount.checks,
-                Check("amount", amount.value <= 0, pl.format("{} must be above 0", shown(pl.col("amount")))),
-            ]
-        ),
-        "bad_time": _first_message(time_checks),
+        "bad_amount": amount_reason("amount", pl.col(_CODE)),
+        "bad_time": time_reason("paid_at", now),
     }
 
 
