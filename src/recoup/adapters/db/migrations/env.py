@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from recoup.adapters.db import audit as _audit_tables  # noqa: F401  (registers its tables on Base)
+from recoup.adapters.db import channel_tables as _channel_tables  # noqa: F401  (registers its tables on Base)
 from recoup.adapters.db.tables import Base
 
 connection = context.config.attributes["connection"]
