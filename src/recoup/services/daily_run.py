@@ -3,7 +3,9 @@
 Steps and what each one persists:
 - ingest:  nothing new (imports are their own transactions); counts what is waiting to be applied;
 - update:  applies pending events to balances, holds and opt-outs, records new promises and settles
-           open ones (kept, broken, replaced);
+           open ones (kept, broken, replaced); moves installment plans and settlements
+           (services.payments.update_arrangements), a paid settlement's write-off applied with the day's
+           events;
 - score .. check: pure computations over the portfolio, recomputed identically on a resumed run;
 - queue:   writes the chosen actions to the outbox together with the records of score .. check, in one
            transaction, keyed by (account, run date, action) so that nothing is queued twice;
@@ -34,6 +36,7 @@ from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
 from recoup.core.messages import Sender
 from recoup.core.promises import promise_outcomes_batch
 from recoup.core.strategy import baseline
+from recoup.services.payments import update_arrangements
 
 STEPS: tuple[str, ...] = ("ingest", "update", "score", "segment", "decide", "check", "queue", "report")
 DECISION_STEPS: tuple[str, ...] = ("score", "segment", "decide", "check", "queue")
@@ -75,11 +78,14 @@ def update(connection: Connection, db: Database, run_date: date, grace_days: int
     cutoff = cutoff_for(run_date)
     covers: list[Cover | None] = []
     events = portfolio.pending_events(db, cutoff)
+    arrangements, write_offs = update_arrangements(connection, db, run_date, events, grace_days)
+    events = pl.concat([events, write_offs])
     changed = 0
     new_promises = pl.DataFrame()
     if not events.is_empty():
         keys_sql = (
             f"SELECT DISTINCT account_key FROM events WHERE applied_on IS NULL AND at < {sql_literal(cutoff)}"
+            " UNION SELECT account_key FROM settlements WHERE status = 'accepted'"  # for today's write-offs
         )
         states = portfolio.account_states(db, keys_sql)
         new_states = apply_events_batch(states, events).rename({"account_key": "key"})
@@ -89,7 +95,7 @@ def update(connection: Connection, db: Database, run_date: date, grace_days: int
         new_promises, made = _record_promises(connection, db, events)
         covers.append(made)
     settled, resolved = _settle_promises(connection, db, run_date, grace_days, new_promises)
-    stats = {"events_applied": events.height, "accounts_changed": changed, **settled}
+    stats = {"events_applied": events.height, "accounts_changed": changed, **settled, **arrangements}
     return StepResult("update", time.perf_counter() - started, stats, [*covers, resolved])
 
 

@@ -1,0 +1,669 @@
+"""Payment use cases: offer and accept installment plans, accept settlements, reconcile payment files,
+build remittance statements, and judge plans and settlements in the daily run's update step.
+
+Nothing here commits: the entry point owns the transaction, so a refused file or offer leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+import polars as pl
+from sqlalchemy import Connection, text
+
+from recoup.adapters.calendars import attribute_country, calendar_for_years, calendar_key
+from recoup.adapters.db import payment_queries, portfolio
+from recoup.adapters.db.bulk import insert_frame, insert_new, update_rows
+from recoup.adapters.db.engine import Database
+from recoup.core.accounts import COLLECTION_HOLDS, apply_events_batch, split_set
+from recoup.core.errors import Conflict, NotFound, ValidationError
+from recoup.core.money import Money, format_minor, parse_minor
+from recoup.core.plans import (
+    Installment,
+    installment_schedule,
+    plan_outcomes_batch,
+    settlement_outcomes_batch,
+    settlement_terms,
+)
+from recoup.core.promises import DEFAULT_GRACE_DAYS
+from recoup.core.reconciliation import reconcile
+from recoup.core.remittance import RemittanceStatement, build_statement, check_rate
+from recoup.services.importing import account_lookup, event_rows
+
+OFFER_DAYS: Final = 7  # an offer not accepted within this many days expires
+FIRST_DUE_DAYS: Final = 7  # default first due date: a week after the offer
+RECONCILIATION_STATUSES: Final = ("booked", "partial", "rejected")
+PLAN_UPDATE_COLUMNS: Final[dict[str, pl.DataType]] = {
+    "status": pl.String(),
+    "accepted_at": pl.Datetime("us", "UTC"),
+    "paid": pl.Int64(),
+    "resolved_on": pl.Date(),
+}
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    key: int
+    account_id: str
+    creditor_id: str
+    debtor_name: str
+    currency: str
+    jurisdiction: str
+    region: str | None
+    attributes: str | None
+    status: str
+    flags: str
+    balance: int
+
+
+def find_account(connection: Connection, account_id: str, creditor_id: str | None = None) -> AccountRef:
+    rows = payment_queries.accounts_named(connection, account_id, creditor_id)
+    if not rows:
+        whose = f" of creditor {creditor_id!r}" if creditor_id else ""
+        raise NotFound(f"unknown account {account_id!r}{whose}")
+    if len(rows) > 1:
+        creditors = ", ".join(sorted(str(r["creditor_id"]) for r in rows))
+        raise ValidationError(
+            f"account {account_id!r} belongs to several creditors ({creditors}): name the creditor",
+            field="creditor_id",
+        )
+    row = rows[0]
+    return AccountRef(
+        key=int(row["key"]),
+        account_id=row["account_id"],
+        creditor_id=row["creditor_id"],
+        debtor_name=row["debtor_name"],
+        currency=row["currency"],
+        jurisdiction=row["jurisdiction"],
+        region=row["region"],
+        attributes=row["attributes"],
+        status=row["status"],
+        flags=row["flags"] or "",
+        balance=int(row["principal"]) + int(row["interest"]) + int(row["fees"]),
+    )
+
+
+def _require_collectable(connection: Connection, account: AccountRef) -> None:
+    """Plans and settlements are offered only on active accounts with no hold and nothing else open."""
+    if account.status != "active":
+        raise Conflict(f"account {account.account_id!r} is {account.status}: nothing can be offered")
+    holds = sorted(split_set(account.flags) & COLLECTION_HOLDS)
+    if holds:
+        raise Conflict(
+            f"account {account.account_id!r} is on hold ({', '.join(holds)}): nothing can be offered"
+        )
+    if account.balance <= 0:
+        raise Conflict(f"account {account.account_id!r} owes nothing")
+    open_now = payment_queries.open_arrangements(connection, account.key)
+    if open_now["plans"] or open_now["settlements"]:
+        raise Conflict(f"account {account.account_id!r} already has an open plan or settlement")
+
+
+def _next_key(connection: Connection, table: str) -> int:
+    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanView:
+    plan_key: int
+    account_id: str
+    creditor_id: str
+    currency: str
+    total: int
+    frequency: str
+    calendar: str
+    status: str
+    offer_expires_on: date
+    installments: tuple[Installment, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "plan_key": self.plan_key,
+            "account_id": self.account_id,
+            "creditor_id": self.creditor_id,
+            "currency": self.currency,
+            "total": format_minor(self.total, self.currency),
+            "frequency": self.frequency,
+            "calendar": self.calendar,
+            "status": self.status,
+            "offer_expires_on": self.offer_expires_on.isoformat(),
+            "installments": [
+                {
+                    "number": i.number,
+                    "due_on": i.due_on.isoformat(),
+                    "amount": format_minor(i.amount, self.currency),
+                }
+                for i in self.installments
+            ],
+        }
+
+
+def offer_plan(
+    connection: Connection,
+    db: Database,
+    *,
+    account_id: str,
+    installments: int,
+    now: datetime,
+    creditor_id: str | None = None,
+    first_due: date | None = None,
+    frequency: str = "monthly",
+    offer_days: int = OFFER_DAYS,
+) -> PlanView:
+    """Record an offer to pay the whole balance in ``installments`` parts on the debtor's business days."""
+    account = find_account(connection, account_id, creditor_id)
+    _require_collectable(connection, account)
+    today = now.astimezone(UTC).date()
+    first = first_due or today + timedelta(days=FIRST_DUE_DAYS)
+    if first < today:
+        raise ValidationError(f"the first installment cannot be due in the past ({first})", field="first_due")
+    try:
+        key = calendar_key(account.jurisdiction, account.region, attribute_country(account.attributes))
+        calendar = calendar_for_years(key, first.year)
+        schedule = installment_schedule(
+            Money(account.balance, account.currency), installments, first, calendar, frequency
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="installments") from None
+    plan_key = _next_key(connection, "plans")
+    expires = today + timedelta(days=offer_days)
+    plan = pl.DataFrame(
+        {
+            "key": [plan_key],
+            "account_key": [account.key],
+            "currency": [account.currency],
+            "total": [account.balance],
+            "installments": [installments],
+            "frequency": [frequency],
+            "first_due": [first],
+            "calendar": [key],
+            "status": ["offered"],
+            "offered_at": [now.astimezone(UTC)],
+            "offer_expires_on": [expires],
+            "accepted_at": pl.Series([None], dtype=pl.Datetime("us", "UTC")),
+            "paid": [0],
+            "resolved_on": pl.Series([None], dtype=pl.Date),
+        }
+    )
+    insert_frame(connection, db, "plans", plan)
+    first_key = _next_key(connection, "plan_installments")
+    rows = pl.DataFrame(
+        {
+            "key": list(range(first_key, first_key + len(schedule))),
+            "plan_key": [plan_key] * len(schedule),
+            "number": [i.number for i in schedule],
+            "due_on": [i.due_on for i in schedule],
+            "amount": [i.amount for i in schedule],
+            "status": ["due"] * len(schedule),
+            "paid": [0] * len(schedule),
+        }
+    )
+    insert_frame(connection, db, "plan_installments", rows)
+    return plan_view(connection, plan_key)
+
+
+def accept_plan(connection: Connection, db: Database, plan_key: int, now: datetime) -> PlanView:
+    """The debtor accepts an offered plan: from now on its payments count against the schedule."""
+    row = payment_queries.plan_row(connection, plan_key)
+    if row is None:
+        raise NotFound(f"no plan {plan_key}")
+    if row["status"] != "offered":
+        raise Conflict(f"plan {plan_key} is {row['status']}, not an open offer")
+    expires = _as_date(row["offer_expires_on"])
+    if now.astimezone(UTC).date() > expires:
+        raise Conflict(f"the offer of plan {plan_key} expired on {expires}")
+    account = _account_by_key(connection, int(row["account_key"]))
+    _require_collectable(connection, account)
+    accepted = pl.DataFrame({"key": [plan_key], "status": ["current"], "accepted_at": [now.astimezone(UTC)]})
+    _update_plans(
+        connection, db, accepted.with_columns(paid=pl.lit(0), resolved_on=pl.lit(None, dtype=pl.Date))
+    )
+    return plan_view(connection, plan_key)
+
+
+def plan_view(connection: Connection, plan_key: int) -> PlanView:
+    row = payment_queries.plan_row(connection, plan_key)
+    if row is None:
+        raise NotFound(f"no plan {plan_key}")
+    account = _account_by_key(connection, int(row["account_key"]))
+    schedule = tuple(
+        Installment(int(i["number"]), _as_date(i["due_on"]), int(i["amount"]))
+        for i in payment_queries.plan_installments(connection, plan_key)
+    )
+    return PlanView(
+        plan_key=plan_key,
+        account_id=account.account_id,
+        creditor_id=account.creditor_id,
+        currency=row["currency"],
+        total=int(row["total"]),
+        frequency=row["frequency"],
+        calendar=row["calendar"],
+        status=row["status"],
+        offer_expires_on=_as_date(row["offer_expires_on"]),
+        installments=schedule,
+    )
+
+
+def _account_by_key(connection: Connection, key: int) -> AccountRef:
+    found = connection.execute(
+        text('SELECT account_id, creditor_id FROM accounts WHERE "key" = :k'), {"k": key}
+    ).one()
+    return find_account(connection, found[0], found[1])
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+# --- settlements ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettlementView:
+    settlement_key: int
+    account_id: str
+    creditor_id: str
+    currency: str
+    balance: int
+    amount: int
+    write_off: int
+    due_on: date
+
+    def as_dict(self) -> dict[str, Any]:
+        def text_of(minor: int) -> str:
+            return format_minor(minor, self.currency)
+
+        return {
+            "settlement_key": self.settlement_key,
+            "account_id": self.account_id,
+            "creditor_id": self.creditor_id,
+            "currency": self.currency,
+            "balance": text_of(self.balance),
+            "amount": text_of(self.amount),
+            "write_off": text_of(self.write_off),
+            "due_on": self.due_on.isoformat(),
+        }
+
+
+def accept_settlement(
+    connection: Connection,
+    db: Database,
+    *,
+    account_id: str,
+    due_on: date,
+    now: datetime,
+    creditor_id: str | None = None,
+    discount_bps: int | None = None,
+    amount: str | None = None,
+) -> SettlementView:
+    """Record a settlement the debtor accepted: ``amount`` (decimal text) or the balance less
+    ``discount_bps``, due by ``due_on``; when paid in time, the rest is written off."""
+    account = find_account(connection, account_id, creditor_id)
+    _require_collectable(connection, account)
+    today = now.astimezone(UTC).date()
+    minor = parse_minor(amount, account.currency) if amount is not None else None
+    try:
+        terms = settlement_terms(account.balance, due_on, today, discount_bps=discount_bps, amount=minor)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="amount" if amount is not None else "discount_bps") from None
+    key = _next_key(connection, "settlements")
+    row = pl.DataFrame(
+        {
+            "key": [key],
+            "account_key": [account.key],
+            "currency": [account.currency],
+            "balance": [terms.balance],
+            "amount": [terms.amount],
+            "due_on": [terms.due_on],
+            "accepted_at": [now.astimezone(UTC)],
+            "status": ["accepted"],
+            "paid": [0],
+            "resolved_on": pl.Series([None], dtype=pl.Date),
+            "write_off_event_id": pl.Series([None], dtype=pl.String),
+        }
+    )
+    insert_frame(connection, db, "settlements", row)
+    return SettlementView(
+        settlement_key=key,
+        account_id=account.account_id,
+        creditor_id=account.creditor_id,
+        currency=account.currency,
+        balance=terms.balance,
+        amount=terms.amount,
+        write_off=terms.write_off,
+        due_on=terms.due_on,
+    )
+
+
+# --- reconciliation -------------------------------------------------------------------------------
+
+
+@dataclass
+class ReconciliationReport:
+    run_key: int
+    file: str
+    status: str  # booked | partial | rejected
+    rows: int
+    booked: int
+    counts: dict[str, int]
+    exceptions: pl.DataFrame = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_key": self.run_key,
+            "file": self.file,
+            "status": self.status,
+            "rows": self.rows,
+            "booked": self.booked,
+            "exceptions": self.exceptions.height,
+            "outcomes": self.counts,
+        }
+
+
+def reconcile_payment_file(
+    connection: Connection,
+    db: Database,
+    raw: pl.DataFrame,
+    *,
+    file: str,
+    sha256: str,
+    now: datetime,
+    partial: bool = False,
+) -> ReconciliationReport:
+    """Match a payment file to accounts and book the matched rows as payment events.
+
+    All or nothing by default: when any row is an exception (other than a payment booked before), nothing
+    is booked. With ``partial`` the matched rows are booked anyway. Either way the run and every
+    exception row (cells as in the file, outcome, reason) are stored, so nothing is lost.
+    """
+    if not db.is_sqlite:
+        connection.execute(text('LOCK TABLE "events" IN SHARE ROW EXCLUSIVE MODE'))
+    references = (
+        raw.get_column("payment_reference").cast(pl.String).drop_nulls().unique().to_list()
+        if "payment_reference" in raw.columns
+        else []
+    )
+    stored = payment_queries.stored_event_ids(connection, references)
+    result = reconcile(raw, accounts=account_lookup(db), stored=stored, file=file, now=now)
+    status = "booked" if result.blocking == 0 else ("partial" if partial else "rejected")
+    booked = 0
+    if status != "rejected" and not result.matched.is_empty():
+        rows = event_rows(result.matched, _next_key(connection, "events"))
+        booked = insert_new(connection, db, "events", rows, ("event_id",))
+        if booked != rows.height:
+            raise Conflict(
+                f"{file}: {rows.height - booked} payment reference(s) were stored by another import "
+                "meanwhile; nothing was booked: reconcile the file again"
+            )
+    run_key = _next_key(connection, "reconciliation_runs")
+    run = {
+        "key": [run_key],
+        "file_name": [file],
+        "sha256": [sha256],
+        "at": [now.astimezone(UTC)],
+        "status": [status],
+        "rows": [result.rows],
+        "matched": [result.matched.height],
+        "booked": [booked],
+        "exceptions": [result.exceptions.height],
+    }
+    insert_frame(connection, db, "reconciliation_runs", pl.DataFrame(run))
+    first = _next_key(connection, "reconciliation_exceptions")
+    exception_rows = result.exceptions.with_columns(
+        key=pl.int_range(first, first + result.exceptions.height, dtype=pl.Int64), run_key=pl.lit(run_key)
+    )
+    insert_frame(connection, db, "reconciliation_exceptions", exception_rows)
+    return ReconciliationReport(
+        run_key, file, status, result.rows, booked, result.counts(), result.exceptions
+    )
+
+
+# --- remittance -------------------------------------------------------------------------------------
+
+
+def set_commission(
+    connection: Connection, db: Database, creditor_id: str, commission_bps: int, now: datetime
+) -> None:
+    """Store the creditor's commission rate in basis points (replacing the one stored before)."""
+    try:
+        check_rate(commission_bps)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="commission_bps") from None
+    terms = pl.DataFrame(
+        {
+            "creditor_id": [creditor_id],
+            "commission_bps": [commission_bps],
+            "updated_at": [now.astimezone(UTC)],
+        }
+    )
+    if payment_queries.commission_bps(connection, creditor_id) is None:
+        insert_frame(connection, db, "creditor_terms", terms)
+    else:
+        update_rows(connection, db, "creditor_terms", terms, "creditor_id")
+
+
+def remittance_statement(
+    connection: Connection,
+    *,
+    creditor_id: str,
+    period_start: date,
+    period_end: date,
+    commission_bps: int | None = None,
+) -> RemittanceStatement:
+    """What was collected for ``creditor_id`` in the period, the commission, and the net to remit."""
+    known = connection.execute(
+        text("SELECT 1 FROM accounts WHERE creditor_id = :c LIMIT 1"), {"c": creditor_id}
+    ).first()
+    if known is None:
+        raise NotFound(f"no accounts of creditor {creditor_id!r}")
+    rate = (
+        commission_bps
+        if commission_bps is not None
+        else payment_queries.commission_bps(connection, creditor_id)
+    )
+    if rate is None:
+        raise ValidationError(
+            f"no commission rate for creditor {creditor_id!r}: give one in basis points or store it first",
+            field="commission_bps",
+        )
+    payments = payment_queries.creditor_payments(connection, creditor_id, period_start, period_end)
+    with_dates = payments.with_columns(
+        local_date=(pl.col("at") + pl.duration(minutes=pl.col("utc_offset_minutes"))).dt.date()
+    )
+    try:
+        return build_statement(
+            with_dates,
+            creditor_id=creditor_id,
+            period_start=period_start,
+            period_end=period_end,
+            commission_bps=rate,
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+# --- the daily run's update step ------------------------------------------------------------------
+
+
+def update_arrangements(
+    connection: Connection,
+    db: Database,
+    run_date: date,
+    pending: pl.DataFrame,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+) -> tuple[dict[str, int], pl.DataFrame]:
+    """Expire old offers, move plans and their installments, and settle settlements, as of ``run_date``.
+
+    Called by the update step before it applies ``pending`` (the day's events). A settlement paid today
+    writes off what is left by an adjustment event, stored here and returned for the step to apply with
+    the rest, so the account is settled before anything is decided for it today. Returns the counts and
+    those events (shaped like ``pending``).
+    """
+    stats = {**_expire_offers(connection, db, run_date), **_judge_plans(connection, db, run_date, grace_days)}
+    settled, write_offs = _judge_settlements(connection, db, run_date, grace_days, pending)
+    return {**stats, **settled}, write_offs
+
+
+def _update_plans(connection: Connection, db: Database, rows: pl.DataFrame) -> None:
+    """Every update of plans sets the same columns: on PostgreSQL `update_rows` keeps one staging table
+    per table for the session, shaped by the first update's columns."""
+    columns = {"key": pl.Int64(), **PLAN_UPDATE_COLUMNS}
+    update_rows(connection, db, "plans", rows.select([pl.col(c).cast(t) for c, t in columns.items()]), "key")
+
+
+def _expire_offers(connection: Connection, db: Database, run_date: date) -> dict[str, int]:
+    expired = payment_queries.expired_offers(db, run_date)
+    _update_plans(
+        connection,
+        db,
+        expired.with_columns(
+            status=pl.lit("expired"),
+            accepted_at=pl.lit(None, dtype=pl.Datetime("us", "UTC")),
+            paid=pl.lit(0),
+            resolved_on=pl.lit(run_date),
+        ),
+    )
+    return {"plan_offers_expired": expired.height}
+
+
+def _changed(new: pl.DataFrame, old: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    joined = new.join(old.rename({"status": "old_status", "paid": "old_paid"}), on=on)
+    return joined.filter((pl.col("status") != pl.col("old_status")) | (pl.col("paid") != pl.col("old_paid")))
+
+
+def _judge_plans(connection: Connection, db: Database, run_date: date, grace_days: int) -> dict[str, int]:
+    plans, installments = payment_queries.plans_to_judge(db)
+    if plans.is_empty():
+        return {"plans_kept": 0, "plans_broken": 0, "plans_late": 0, "installments_paid": 0}
+    earliest = plans.get_column("accepted_at").min()
+    assert isinstance(earliest, datetime)
+    payments = portfolio.payments_since(
+        db, earliest, "SELECT account_key FROM plans WHERE status IN ('current', 'late')"
+    )
+    plan_rows, installment_rows = plan_outcomes_batch(
+        plans, installments, payments, run_date, grace_days=grace_days
+    )
+    moved = _changed(plan_rows, plans.select("plan_key", "status", "paid"), ["plan_key"])
+    final = pl.col("status").is_in(["kept", "broken"])
+    _update_plans(
+        connection,
+        db,
+        moved.join(plans.select("plan_key", "accepted_at"), on="plan_key").select(
+            key="plan_key",
+            status="status",
+            accepted_at="accepted_at",
+            paid="paid",
+            resolved_on=pl.when(final).then(pl.lit(run_date)).otherwise(pl.lit(None, dtype=pl.Date)),
+        ),
+    )
+    stored = installments.select("key", "plan_key", "number", "status", "paid")
+    moved_installments = _changed(installment_rows, stored, ["plan_key", "number"])
+    update_rows(
+        connection, db, "plan_installments", moved_installments.select("key", "status", "paid"), "key"
+    )
+    statuses = moved.get_column("status")
+    return {
+        "plans_kept": int((statuses == "kept").sum()),
+        "plans_broken": int((statuses == "broken").sum()),
+        "plans_late": int((statuses == "late").sum()),
+        "installments_paid": moved_installments.filter(pl.col("status") == "paid").height,
+    }
+
+
+def _judge_settlements(
+    connection: Connection, db: Database, run_date: date, grace_days: int, pending: pl.DataFrame
+) -> tuple[dict[str, int], pl.DataFrame]:
+    open_now = payment_queries.settlements_to_judge(db)
+    if open_now.is_empty():
+        return {"settlements_paid": 0, "settlements_broken": 0}, pending.clear()
+    earliest = open_now.get_column("accepted_at").min()
+    assert isinstance(earliest, datetime)
+    payments = portfolio.payments_since(
+        db, earliest, "SELECT account_key FROM settlements WHERE status = 'accepted'"
+    )
+    outcomes = settlement_outcomes_batch(
+        open_now.drop("status", "paid"), payments, run_date, grace_days=grace_days
+    )
+    moved = _changed(outcomes, open_now.select("settlement_key", "status", "paid"), ["settlement_key"]).join(
+        open_now.select("settlement_key", "account_key"), on="settlement_key"
+    )
+    write_offs = _write_offs(connection, db, moved.filter(pl.col("status") == "paid"), run_date, pending)
+    rows = moved.join(
+        write_offs.select(settlement_key="__settlement_key", write_off_event_id="event_id"),
+        on="settlement_key",
+        how="left",
+    ).select(
+        key="settlement_key",
+        status="status",
+        paid="paid",
+        resolved_on=pl.when(pl.col("status") != "accepted")
+        .then(pl.lit(run_date))
+        .otherwise(pl.lit(None, dtype=pl.Date)),
+        write_off_event_id="write_off_event_id",
+    )
+    update_rows(connection, db, "settlements", rows, "key")
+    statuses = moved.get_column("status")
+    stats = {
+        "settlements_paid": int((statuses == "paid").sum()),
+        "settlements_broken": int((statuses == "broken").sum()),
+    }
+    return stats, write_offs.drop("__settlement_key")
+
+
+def _write_offs(
+    connection: Connection, db: Database, paid: pl.DataFrame, run_date: date, pending: pl.DataFrame
+) -> pl.DataFrame:
+    """Adjustment events writing off what is left on accounts whose settlement is paid, stored unapplied.
+
+    What is left: the balance once the day's events are applied, less payments stored for after the run
+    date (a payment late in the evening west of UTC counts for the settlement's day but is applied by the
+    next run), so that the write-off never turns a payment into a credit.
+    """
+    shape = {name: pending.schema[name] for name in pending.columns}
+    if paid.is_empty():
+        return pl.DataFrame(schema={**shape, "__settlement_key": pl.Int64()})
+    keys = paid.get_column("account_key").to_list()
+    cutoff = datetime.combine(run_date + timedelta(days=1), datetime.min.time(), UTC)
+    todays = pending.filter(pl.col("account_key").is_in(keys))
+    before = payment_queries.account_states(connection, keys)
+    applied = apply_events_batch(before, todays)  # only the accounts with events today
+    untouched = before.filter(~pl.col("account_key").is_in(applied.get_column("account_key").implode()))
+    states = pl.concat([applied.select(before.columns), untouched])
+    later = payment_queries.payments_from(connection, keys, cutoff)
+    left = (
+        states.select(
+            "account_key",
+            left=pl.col("fees")
+            + pl.col("interest")
+            + pl.col("principal")
+            - pl.col("account_key").replace_strict(later, default=0, return_dtype=pl.Int64),
+        )
+        .join(paid.select("settlement_key", "account_key"), on="account_key")
+        .filter(pl.col("left") > 0)
+    )
+    first = _next_key(connection, "events")
+    events = left.select(
+        key=pl.int_range(first, first + left.height, dtype=pl.Int64),
+        account_key="account_key",
+        event_id=pl.format("settlement-{}-write-off", pl.col("settlement_key")),
+        at=pl.lit(cutoff - timedelta(microseconds=1), dtype=pl.Datetime("us", "UTC")),
+        utc_offset_minutes=pl.lit(0, dtype=pl.Int32),
+        type=pl.lit("adjustment"),
+        amount=-pl.col("left"),
+        note=pl.format("write-off: settlement {} paid in full", pl.col("settlement_key")),
+        __settlement_key="settlement_key",
+    )
+    events = events.select(
+        [(pl.col(n) if n in events.columns else pl.lit(None)).cast(t).alias(n) for n, t in shape.items()]
+        + [pl.col("__settlement_key")]
+    )
+    insert_frame(connection, db, "events", events.drop("__settlement_key"))
+    return events
