@@ -71,7 +71,8 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (UniqueConstraint("kind", "reference"), Index("ix_tasks_status", "status"))
 
-    key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    # Keys are given by the writer (next key under a table lock), as for events and actions.
+    key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
     account_key: Mapped[int | None] = mapped_column(ForeignKey("accounts.key"))
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="open")
@@ -87,7 +88,7 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("provider", "message_id"),)
 
-    key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
     provider: Mapped[str] = mapped_column(String(50))
     message_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(10))

@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_index("ix_deliveries_provider_message", "deliveries", ["provider", "provider_message_id"])
     op.create_table(
         "tasks",
-        sa.Column("key", KEY, autoincrement=True, nullable=False),
+        sa.Column("key", KEY, autoincrement=False, nullable=False),
         sa.Column("account_key", KEY, nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
@@ -91,7 +91,7 @@ def upgrade() -> None:
     op.create_index("ix_tasks_status", "tasks", ["status"])
     op.create_table(
         "inbound_messages",
-        sa.Column("key", KEY, autoincrement=True, nullable=False),
+        sa.Column("key", KEY, autoincrement=False, nullable=False),
         sa.Column("provider", sa.String(length=50), nullable=False),
         sa.Column("message_id", sa.String(length=200), nullable=False),
         sa.Column("channel", sa.String(length=10), nullable=False),
