@@ -29,9 +29,10 @@ from typing import Any, Final
 import numpy as np
 import polars as pl
 
+from recoup.core.accounts import BUCKETS
 from recoup.core.errors import ValidationError
 from recoup.core.money import CURRENCY_EXPONENTS
-from recoup.core.schema import CANDIDATE_SCHEMA, conform
+from recoup.core.schema import CANDIDATE_SCHEMA, DEBTOR_TYPES, PRODUCTS, conform
 from recoup.core.strategy.experiments import HOLDOUT, Experiment, assign_arms
 from recoup.core.strategy.offers import (
     DEFAULT_ELASTICITY,
@@ -39,8 +40,15 @@ from recoup.core.strategy.offers import (
     installment_terms,
     settlement_terms,
 )
-from recoup.core.strategy.paths import Filters, Playbook, Step, default_playbook
-from recoup.core.strategy.segments import FORBEARANCE_SEGMENTS, HOLD, SegmentRules, segment_exprs
+from recoup.core.strategy.paths import Path, Playbook, Step, default_playbook
+from recoup.core.strategy.segments import (
+    BALANCE_BANDS,
+    FORBEARANCE_SEGMENTS,
+    HOLD,
+    SegmentRules,
+    assign_segments,
+    has_item,
+)
 from recoup.core.strategy.uplift import MAX_SCALE, UpliftModel, cold_start
 
 # Where a contact channel needs a contact point and, for the consented channels, a consent column.
@@ -52,6 +60,7 @@ _REACH: Final = {
     "letter": ("has_address", None),
     "visit": ("has_address", None),
 }
+_CHANNELS: Final = tuple(_REACH)
 _DEFAULT_KEY: Final = "*"
 
 
@@ -105,123 +114,118 @@ def _ref_expr(config: StrategyConfig) -> pl.Expr:
     )
 
 
-def _merge(path: tuple[str, ...] | None, step: tuple[str, ...] | None) -> list[str] | None:
-    if path is None:
-        return None if step is None else list(step)
-    return list(path) if step is None else [item for item in path if item in step]
+_NEVER: Final = 1 << 40  # a day count no account reaches
+_ALL: Final = -1  # a filter mask with every bit set: no filter
+_VOCABULARIES: Final[dict[str, tuple[str, ...]]] = {
+    "bucket": BUCKETS,
+    "balance_band": BALANCE_BANDS,
+    "debtor_type": DEBTOR_TYPES,
+    "product": PRODUCTS,
+}
+_EXIT_BITS: Final = {"open_promise": 1, "on_plan": 2, "broken_promise": 4}
 
 
-def _step_row(
-    ref: str, book: Playbook, path_id: str, path_when: Filters, exits: set[str], step: Step
-) -> dict[str, Any]:
+def _mask(path: tuple[str, ...] | None, step: tuple[str, ...] | None, vocabulary: tuple[str, ...]) -> int:
+    """A step's filter as a bit mask over ``vocabulary``: a path filter and a step filter must both hold."""
+    allowed = set(vocabulary)
+    for items in (path, step):
+        if items is not None:
+            allowed &= set(items)
+    if path is None and step is None:
+        return _ALL
+    return sum(1 << vocabulary.index(item) for item in allowed)
+
+
+def _forbidden(segment: str, step: Step) -> bool:
+    """Pressure on a forbearance segment: dropped whatever the playbook says (paths.py refuses it too)."""
+    return segment in FORBEARANCE_SEGMENTS and (
+        step.tone == "firm" or step.action in ("visit", "legal_review")
+    )
+
+
+def _step_row(ref: str, book: Playbook, path: Path, step: Step, segment: str) -> dict[str, Any]:
     cap_pct = book.guardrails.max_discount_pct
     if step.offer.max_discount_pct is not None:
         cap_pct = min(cap_pct, step.offer.max_discount_pct)
-    every = exits | set(step.exit_when)
+    exits = set(path.exit_when) | set(step.exit_when)
+    filters = {
+        "bucket": (path.when.buckets, step.when.buckets),
+        "balance_band": (path.when.balance_bands, step.when.balance_bands),
+        "debtor_type": (path.when.debtor_types, step.when.debtor_types),
+        "product": (path.when.products, step.when.products),
+    }
     return {
         "_ref": ref,
+        "segment": segment,
         "strategy": book.label,
-        "path_id": path_id,
+        "path_id": path.id,
         "step_id": step.id,
         "action": step.action,
         "channel": step.channel,
         "template_id": step.template,
         "tone": step.tone,
-        "dpd_from": step.dpd_from,
-        "dpd_to": step.dpd_to,
-        "wait_days": step.wait_days,
         "offer_kind": step.offer.kind,
         "max_discount_bp": cap_pct * 100,
-        "f_buckets": _merge(path_when.buckets, step.when.buckets),
-        "f_bands": _merge(path_when.balance_bands, step.when.balance_bands),
-        "f_types": _merge(path_when.debtor_types, step.when.debtor_types),
-        "f_products": _merge(path_when.products, step.when.products),
-        "exit_open_promise": "open_promise" in every,
-        "exit_on_plan": "on_plan" in every,
-        "exit_broken_promise": "broken_promise" in every,
+        "dpd_from": step.dpd_from,
+        "dpd_to": _NEVER if step.dpd_to is None else step.dpd_to,
+        "wait_days": step.wait_days,
+        "max_contacts": _NEVER if book.max_contacts_7d is None else book.max_contacts_7d,
+        **{f"{name}_mask": _mask(*pair, _VOCABULARIES[name]) for name, pair in filters.items()},
+        "channel_bit": 0 if step.channel is None else 1 << _CHANNELS.index(step.channel),
+        "exit_mask": sum(_EXIT_BITS[name] for name in exits),
     }
 
 
-_STEP_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "_ref": pl.String(),
-    "segment": pl.String(),
-    "strategy": pl.String(),
-    "path_id": pl.String(),
-    "step_id": pl.String(),
-    "action": pl.String(),
-    "channel": pl.String(),
-    "template_id": pl.String(),
-    "tone": pl.String(),
-    "dpd_from": pl.Int64(),
-    "dpd_to": pl.Int64(),
-    "wait_days": pl.Int64(),
-    "offer_kind": pl.String(),
-    "max_discount_bp": pl.Int64(),
-    "f_buckets": pl.List(pl.String()),
-    "f_bands": pl.List(pl.String()),
-    "f_types": pl.List(pl.String()),
-    "f_products": pl.List(pl.String()),
-    "exit_open_promise": pl.Boolean(),
-    "exit_on_plan": pl.Boolean(),
-    "exit_broken_promise": pl.Boolean(),
-}
-
-
 def steps_frame(refs: Mapping[str, Playbook]) -> pl.DataFrame:
-    """One row per (playbook reference, segment, path step)."""
+    """One row per (playbook reference, segment, path step) that may be proposed, with ``_step`` ids."""
     rows = [
-        {**_step_row(ref, book, path.id, path.when, set(path.exit_when), step), "segment": segment}
+        _step_row(ref, book, path, step, segment)
         for ref, book in refs.items()
         for path in book.paths
         for step in path.steps
         for segment in path.segments
+        if not _forbidden(segment, step)
     ]
-    return pl.DataFrame(rows, schema=_STEP_SCHEMA)
+    text = (
+        "_ref",
+        "segment",
+        "strategy",
+        "path_id",
+        "step_id",
+        "action",
+        "channel",
+        "template_id",
+        "tone",
+        "offer_kind",
+    )
+    schema = {name: pl.String() if name in text else pl.Int64() for name in _step_row_columns()}
+    return pl.DataFrame(rows, schema=schema).with_row_index("_step")
 
 
-def _terms_frame(refs: Mapping[str, Playbook]) -> pl.DataFrame:
-    """Per (playbook reference, currency): guardrails and the cost of each cost key."""
-    rows = [
-        {
-            "_ref": ref,
-            "currency": currency,
-            "cost_key": key,
-            "cost": cost,
-            "min_installment": book.guardrails.min_installment.get(currency),
-            "max_installments": book.guardrails.max_installments,
-            "valid_days": book.guardrails.offer_valid_days,
-            "affordability_pct": book.guardrails.affordability_pct,
-            "max_contacts_7d": book.max_contacts_7d,
-        }
-        for ref, book in refs.items()
-        for currency, costs in book.costs.items()
-        for key, cost in costs.items()
-    ]
-    schema: dict[str, pl.DataType] = {
-        "_ref": pl.String(),
-        "currency": pl.String(),
-        "cost_key": pl.String(),
-        "cost": pl.Int64(),
-        "min_installment": pl.Int64(),
-        "max_installments": pl.Int64(),
-        "valid_days": pl.Int64(),
-        "affordability_pct": pl.Int64(),
-        "max_contacts_7d": pl.Int64(),
-    }
-    return pl.DataFrame(rows, schema=schema)
+def _step_row_columns() -> tuple[str, ...]:
+    masks = tuple(f"{name}_mask" for name in _VOCABULARIES)
+    return (
+        "_ref", "segment", "strategy", "path_id", "step_id", "action", "channel", "template_id", "tone",
+        "offer_kind", "max_discount_bp", "dpd_from", "dpd_to", "wait_days", "max_contacts", *masks,
+        "channel_bit", "exit_mask",
+    )  # fmt: skip
 
 
 def _channel_open(channel: str) -> pl.Expr:
     reach, consent = _REACH[channel]
-    opted_out = pl.col("opted_out").fill_null("").str.split(";").list.contains(channel)
-    usable = pl.col(reach).fill_null(False) & ~opted_out
+    usable = pl.col(reach).fill_null(False) & ~has_item("opted_out", channel)
     return usable & pl.col(consent).fill_null(True) if consent else usable
 
 
-def _accounts(inputs: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
-    """Accounts eligible for collection today, with segment, arm, playbook reference and channel flags."""
-    segmented = inputs.with_columns(
-        **segment_exprs(inputs.columns, config.segments), variant=assign_arms(inputs, config.experiment)
+def _bit(column: str, vocabulary: tuple[str, ...]) -> pl.Expr:
+    codes = {item: 1 << index for index, item in enumerate(vocabulary)}
+    return pl.col(column).replace_strict(codes, default=0, return_dtype=pl.Int64)
+
+
+def _eligible(inputs: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
+    """Accounts that may be collected from today, with segment, arm and playbook reference."""
+    segmented = assign_segments(inputs, config.segments).with_columns(
+        variant=assign_arms(inputs, config.experiment)
     )
     eligible = segmented.filter((pl.col("segment") != HOLD) & (pl.col("variant") != HOLDOUT)).with_columns(
         _ref=_ref_expr(config)
@@ -232,64 +236,83 @@ def _accounts(inputs: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
         raise ValidationError(
             f"no playbook for creditors {creditors} and no default ('*')", field="creditor_id"
         )
-    obligations = pl.col("obligations_monthly") if "obligations_monthly" in inputs.columns else pl.lit(0)
+    return eligible
+
+
+def _conditions(eligible: pl.DataFrame) -> pl.DataFrame:
+    """What the step filters look at, as integers: one narrow row per account."""
+    open_bits = pl.sum_horizontal(
+        _channel_open(channel).cast(pl.Int64) * (1 << index) for index, channel in enumerate(_CHANNELS)
+    )
+    exit_bits = (
+        pl.col("open_promise").fill_null(False).cast(pl.Int64) * _EXIT_BITS["open_promise"]
+        + pl.col("on_plan").fill_null(False).cast(pl.Int64) * _EXIT_BITS["on_plan"]
+        + (pl.col("broken_promises_60d").fill_null(0) > 0).cast(pl.Int64) * _EXIT_BITS["broken_promise"]
+    )
     return eligible.select(
         "account_key",
-        "currency",
-        "balance",
-        "dpd",
-        "bucket",
-        "debtor_type",
-        "product",
-        "segment",
-        "balance_band",
-        "variant",
         "_ref",
-        "income_monthly",
-        "ability_score",
-        "days_since_last_contact",
-        "contacts_7d",
-        obligations=obligations.fill_null(0).cast(pl.Int64),
-        open_promise=pl.col("open_promise").fill_null(False),
-        on_plan=pl.col("on_plan").fill_null(False),
-        broken=pl.col("broken_promises_60d").fill_null(0) > 0,
-        **{f"open_{channel}": _channel_open(channel) for channel in _REACH},
+        "segment",
+        "dpd",
+        since=pl.col("days_since_last_contact").fill_null(_NEVER),
+        contacts=pl.col("contacts_7d").fill_null(0),
+        open_bits=open_bits,
+        exit_bits=exit_bits,
+        **{f"{name}_bit": _bit(name, vocabulary) for name, vocabulary in _VOCABULARIES.items()},
     )
 
 
-def _allowed(channel: pl.Expr) -> pl.Expr:
-    """No channel (a legal review) needs no contact point; a contact channel must be open."""
-    by_channel = pl.coalesce(*(pl.when(channel == name).then(pl.col(f"open_{name}")) for name in _REACH))
-    return pl.when(channel.is_null()).then(pl.lit(True)).otherwise(by_channel.fill_null(False))
-
-
-def _matches(column: str, allowed: str) -> pl.Expr:
-    return pl.col(allowed).is_null() | pl.col(allowed).list.contains(pl.col(column)).fill_null(False)
+def _matches(name: str) -> pl.Expr:
+    mask, bit = pl.col(f"{name}_mask"), pl.col(f"{name}_bit")
+    return (mask == _ALL) | ((mask & bit) != 0)
 
 
 def _step_applies() -> pl.Expr:
-    dpd, since = pl.col("dpd"), pl.col("days_since_last_contact")
-    is_contact = pl.col("channel").is_not_null()
-    forbearance = pl.col("segment").is_in(list(FORBEARANCE_SEGMENTS))
+    dpd, channel_bit = pl.col("dpd"), pl.col("channel_bit")
+    contact = channel_bit != 0
     return (
         (dpd >= pl.col("dpd_from"))
-        & (pl.col("dpd_to").is_null() | (dpd <= pl.col("dpd_to")))
-        & (since.is_null() | (since >= pl.col("wait_days")))
-        & _matches("bucket", "f_buckets")
-        & _matches("balance_band", "f_bands")
-        & _matches("debtor_type", "f_types")
-        & _matches("product", "f_products")
-        & ~(pl.col("exit_open_promise") & pl.col("open_promise"))
-        & ~(pl.col("exit_on_plan") & pl.col("on_plan"))
-        & ~(pl.col("exit_broken_promise") & pl.col("broken"))
-        & _allowed(pl.col("channel"))
-        & ~(forbearance & ((pl.col("tone") == "firm") | pl.col("action").is_in(["visit", "legal_review"])))
-        & (
-            ~is_contact
-            | pl.col("max_contacts_7d").is_null()
-            | (pl.col("contacts_7d").fill_null(0) < pl.col("max_contacts_7d"))
-        )
+        & (dpd <= pl.col("dpd_to"))
+        & (pl.col("since") >= pl.col("wait_days"))
+        & pl.all_horizontal(_matches(name) for name in _VOCABULARIES)
+        & ((pl.col("exit_bits") & pl.col("exit_mask")) == 0)
+        & (~contact | ((pl.col("open_bits") & channel_bit) != 0))
+        & (~contact | (pl.col("contacts") < pl.col("max_contacts")))
     )
+
+
+def _applicable(eligible: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    """(account_key, _step) for every step whose conditions hold: the join and filter stay all-integer."""
+    narrow = steps.select(
+        "_step", "_ref", "segment", "dpd_from", "dpd_to", "wait_days", "max_contacts",
+        *(f"{name}_mask" for name in _VOCABULARIES), "channel_bit", "exit_mask",
+    )  # fmt: skip
+    joined = _conditions(eligible).join(narrow, on=["_ref", "segment"], how="inner")
+    return joined.filter(_step_applies()).select("account_key", "_step")
+
+
+def _terms_frame(refs: Mapping[str, Playbook]) -> pl.DataFrame:
+    """Per (playbook reference, currency, cost key): the cost, and the offer guardrails."""
+    rows = [
+        {
+            "_ref": ref,
+            "currency": currency,
+            "cost_key": key,
+            "cost": cost,
+            "min_installment": book.guardrails.min_installment.get(currency),
+            "max_installments": book.guardrails.max_installments,
+            "valid_days": book.guardrails.offer_valid_days,
+            "affordability_pct": book.guardrails.affordability_pct,
+        }
+        for ref, book in refs.items()
+        for currency, costs in book.costs.items()
+        for key, cost in costs.items()
+    ]
+    schema = {name: pl.String() for name in ("_ref", "currency", "cost_key")} | {
+        name: pl.Int64()
+        for name in ("cost", "min_installment", "max_installments", "valid_days", "affordability_pct")
+    }
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _with_terms(rows: pl.DataFrame, refs: Mapping[str, Playbook]) -> pl.DataFrame:
@@ -402,15 +425,24 @@ def _value(config: StrategyConfig) -> pl.Expr:
     return net_minor / pl.lit(10.0).pow(digits) * per_major
 
 
-def propose(inputs: pl.DataFrame, run_date: date, config: StrategyConfig | None = None) -> pl.DataFrame:
-    """Candidate actions for the day (CANDIDATE_SCHEMA), sorted by account_key, action, channel, step."""
-    config = config or default_config()
-    refs = _refs(config)
-    accounts = _accounts(inputs, config)
-    rows = accounts.join(steps_frame(refs), on=["_ref", "segment"], how="inner")
-    rows = _with_terms(rows, refs).filter(_step_applies())
-    rows = _offers(_expected(rows, config), config)
-    reasons = pl.concat_str(
+def _account_values(eligible: pl.DataFrame) -> pl.DataFrame:
+    obligations = pl.col("obligations_monthly") if "obligations_monthly" in eligible.columns else pl.lit(0)
+    return eligible.select(
+        "account_key",
+        "currency",
+        "balance",
+        "income_monthly",
+        "ability_score",
+        "variant",
+        "segment",
+        "balance_band",
+        obligations=obligations.fill_null(0).cast(pl.Int64),
+    )
+
+
+def _reasons() -> pl.Expr:
+    offer = pl.when(pl.col("offer_reason").is_not_null()).then(pl.lit(";") + pl.col("offer_reason"))
+    return pl.concat_str(
         [
             pl.lit("seg:"),
             pl.col("segment"),
@@ -420,18 +452,36 @@ def propose(inputs: pl.DataFrame, run_date: date, config: StrategyConfig | None 
             pl.col("path_id"),
             pl.lit(";step:"),
             pl.col("step_id"),
-            pl.when(pl.col("offer_reason").is_not_null())
-            .then(pl.lit(";") + pl.col("offer_reason"))
-            .otherwise(pl.lit("")),
+            offer.otherwise(pl.lit("")),
         ]
     )
+
+
+def propose(inputs: pl.DataFrame, run_date: date, config: StrategyConfig | None = None) -> pl.DataFrame:
+    """Candidate actions for the day (CANDIDATE_SCHEMA), by account_key and then playbook order."""
+    config = config or default_config()
+    refs = _refs(config)
+    steps = steps_frame(refs)
+    eligible = _eligible(inputs, config)
+    details = steps.select(
+        "_step", "_ref", "strategy", "path_id", "step_id", "action", "channel", "template_id", "tone",
+        "offer_kind", "max_discount_bp",
+    )  # fmt: skip
+    rows = (
+        _applicable(eligible, steps)
+        .join(details, on="_step", how="left")
+        .join(_account_values(eligible), on="account_key", how="left")
+    )
+    rows = _offers(_expected(_with_terms(rows, refs), config), config)
     expires = pl.when(pl.col("offer_kind") != "none").then(
         pl.lit(run_date) + pl.duration(days=pl.col("valid_days"))
     )
-    candidates = rows.with_columns(
+    candidates = rows.select(
+        *(name for name in CANDIDATE_SCHEMA if name in rows.columns and name != "offer_expires_on"),
+        "_step",
         expected_recovery=pl.col("expected"),
         value=_value(config),
         offer_expires_on=expires.cast(pl.Date),
-        reasons=reasons,
-    ).sort("account_key", "action", "channel", "step_id", nulls_last=True)
+        reasons=_reasons(),
+    ).sort("account_key", "_step")
     return conform(candidates, CANDIDATE_SCHEMA)

@@ -14,11 +14,13 @@ gets the gentler treatment. The balance band (small / medium / large, edges in m
 account's currency) and the bucket and debtor type refine which path steps apply (see paths.py).
 
 `segment_of` (one account) and `assign_segments` (a frame) implement the same rule; a property test
-proves they agree.
+proves they agree. When several holds apply, ``hold_reason`` names the first in the flags text (sorted
+by the importer).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -74,10 +76,10 @@ def _band(balance: int, currency: str, rules: SegmentRules) -> str | None:
     return "medium" if balance >= rules.medium_from_major * scale else "small"
 
 
-def _hold_reason(flags: frozenset[str], status: str, balance: int) -> str | None:
-    held = [flag for flag in HOLD_ORDER if flag in flags]
-    if held:
-        return held[0]
+def _hold_reason(flags: str | None, status: str, balance: int) -> str | None:
+    held = next((flag for flag in (flags or "").split(";") if flag in COLLECTION_HOLDS), None)
+    if held is not None:
+        return held
     if status != "active":
         return status
     return "paid" if balance <= 0 else None
@@ -97,7 +99,7 @@ def segment_of(
     rules = rules or SegmentRules()
     flag_set = split_set(flags)
     band = _band(balance, currency, rules)
-    reason = _hold_reason(flag_set, status, balance)
+    reason = _hold_reason(flags, status, balance)
     if reason is not None:
         return Segment(HOLD, reason, band)
     if "vulnerable" in flag_set:
@@ -107,16 +109,17 @@ def segment_of(
     return Segment(_grid_cell(able, willing), None, band)
 
 
-def _flag_list() -> pl.Expr:
-    return pl.col("flags").fill_null("").str.split(";")
+def has_item(column: str, item: str) -> pl.Expr:
+    """Whether the ';'-separated set in ``column`` holds ``item`` (a regex: cheaper than splitting)."""
+    return pl.col(column).fill_null("").str.contains(f"(?:^|;){re.escape(item)}(?:;|$)")
 
 
 def _band_expr(rules: SegmentRules) -> pl.Expr:
-    digits = pl.col("currency").replace_strict(CURRENCY_EXPONENTS, default=None, return_dtype=pl.Int64)
-    scale = pl.lit(10, dtype=pl.Int64).pow(digits)
+    scales = {currency: 10**digits for currency, digits in CURRENCY_EXPONENTS.items()}
+    scale = pl.col("currency").replace_strict(scales, default=None, return_dtype=pl.Int64)
     balance = pl.col("balance")
     return (
-        pl.when(digits.is_null())
+        pl.when(scale.is_null())
         .then(pl.lit(None, dtype=pl.String))
         .when(balance >= scale * rules.large_from_major)
         .then(pl.lit("large"))
@@ -126,18 +129,18 @@ def _band_expr(rules: SegmentRules) -> pl.Expr:
     )
 
 
-def segment_exprs(columns: list[str], rules: SegmentRules | None = None) -> dict[str, pl.Expr]:
-    """Expressions for ``segment``, ``hold_reason`` and ``balance_band`` over a decision-input frame.
-
-    ``columns`` are the frame's columns: a ``status`` column, when present, holds non-active accounts.
-    """
-    rules = rules or SegmentRules()
+def _hold_reason_expr(columns: list[str]) -> pl.Expr:
+    """The first hold flag in the text (one regex pass), else a non-active status, else "paid"."""
     status = pl.col("status").fill_null("active") if "status" in columns else pl.lit("active")
-    hold_reason = pl.coalesce(
-        _hold_reason_by_flag(),
+    first_hold = pl.col("flags").fill_null("").str.extract(f"(?:^|;)({'|'.join(HOLD_ORDER)})(?:;|$)", 1)
+    return pl.coalesce(
+        first_hold,
         pl.when(status != "active").then(status),
         pl.when(pl.col("balance") <= 0).then(pl.lit("paid")),
     )
+
+
+def _segment_expr(rules: SegmentRules) -> pl.Expr:
     able = pl.col("ability_score").fill_null(0.0) >= rules.ability_threshold
     willing = pl.col("willingness_score").fill_null(1.0) >= rules.willingness_threshold
     grid = (
@@ -149,21 +152,22 @@ def segment_exprs(columns: list[str], rules: SegmentRules | None = None) -> dict
         .then(pl.lit("unable_willing"))
         .otherwise(pl.lit("unable_unwilling"))
     )
-    segment = (
-        pl.when(hold_reason.is_not_null())
+    return (
+        pl.when(pl.col("hold_reason").is_not_null())
         .then(pl.lit(HOLD))
-        .when(_flag_list().list.contains(VULNERABLE))
+        .when(has_item("flags", VULNERABLE))
         .then(pl.lit(VULNERABLE))
         .otherwise(grid)
     )
-    return {"segment": segment, "hold_reason": hold_reason, "balance_band": _band_expr(rules)}
-
-
-def _hold_reason_by_flag() -> pl.Expr:
-    flags = _flag_list()
-    return pl.coalesce(*(pl.when(flags.list.contains(flag)).then(pl.lit(flag)) for flag in HOLD_ORDER))
 
 
 def assign_segments(inputs: pl.DataFrame, rules: SegmentRules | None = None) -> pl.DataFrame:
-    """``inputs`` (DECISION_INPUT_SCHEMA) with ``segment``, ``hold_reason`` and ``balance_band`` added."""
-    return inputs.with_columns(**segment_exprs(inputs.columns, rules))
+    """``inputs`` (DECISION_INPUT_SCHEMA) with ``segment``, ``hold_reason`` and ``balance_band`` added.
+
+    A ``status`` column, when present, puts non-active accounts on hold.
+    """
+    rules = rules or SegmentRules()
+    with_reason = inputs.with_columns(
+        hold_reason=_hold_reason_expr(inputs.columns), balance_band=_band_expr(rules)
+    )
+    return with_reason.with_columns(segment=_segment_expr(rules))
