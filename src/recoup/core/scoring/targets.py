@@ -50,6 +50,7 @@ def willingness_labels(
         by="account_key",
         strategy="forward",
         allow_exact_matches=False,
+        check_sortedness=False,  # both sides are sorted by time above, so by time within each account too
     )
     within = pl.col("paid_at").is_not_null() & (
         pl.col("paid_at") <= pl.col("at") + pl.duration(days=horizon_days)
