@@ -4,8 +4,7 @@ Steps and what each one persists:
 - ingest:  nothing new (imports are their own transactions); counts what is waiting to be applied;
 - update:  applies pending events to balances, holds and opt-outs, records new promises and settles
            open ones (kept, broken, replaced); moves installment plans and settlements
-           (services.payments.update_arrangements), a paid settlement's write-off applied with the day's
-           events;
+           (services.payment_update), a paid settlement's write-off applied with the day's events;
 - score .. check: pure computations over the portfolio, recomputed identically on a resumed run;
 - queue:   writes the chosen actions to the outbox together with the records of score .. check, in one
            transaction, keyed by (account, run date, action) so that nothing is queued twice;
@@ -36,7 +35,7 @@ from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
 from recoup.core.messages import Sender
 from recoup.core.promises import promise_outcomes_batch
 from recoup.core.strategy import baseline
-from recoup.services.payments import update_arrangements
+from recoup.services.payment_update import update_arrangements
 
 STEPS: tuple[str, ...] = ("ingest", "update", "score", "segment", "decide", "check", "queue", "report")
 DECISION_STEPS: tuple[str, ...] = ("score", "segment", "decide", "check", "queue")

@@ -14,33 +14,25 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from recoup.adapters.calendars import attribute_country, calendar_for_years, calendar_key
-from recoup.adapters.db import payment_queries, portfolio
+from recoup.adapters.db import payment_queries
 from recoup.adapters.db.bulk import insert_frame, insert_new, update_rows
 from recoup.adapters.db.engine import Database
-from recoup.core.accounts import COLLECTION_HOLDS, apply_events_batch, split_set
+from recoup.core.accounts import COLLECTION_HOLDS, split_set
 from recoup.core.errors import Conflict, NotFound, ValidationError
 from recoup.core.money import Money, format_minor, parse_minor
 from recoup.core.plans import (
     Installment,
     installment_schedule,
-    plan_outcomes_batch,
-    settlement_outcomes_batch,
     settlement_terms,
 )
-from recoup.core.promises import DEFAULT_GRACE_DAYS
 from recoup.core.reconciliation import reconcile
 from recoup.core.remittance import RemittanceStatement, build_statement, check_rate
 from recoup.services.importing import account_lookup, event_rows
+from recoup.services.payment_update import update_plans
 
 OFFER_DAYS: Final = 7  # an offer not accepted within this many days expires
 FIRST_DUE_DAYS: Final = 7  # default first due date: a week after the offer
 RECONCILIATION_STATUSES: Final = ("booked", "partial", "rejected")
-PLAN_UPDATE_COLUMNS: Final[dict[str, pl.DataType]] = {
-    "status": pl.String(),
-    "accepted_at": pl.Datetime("us", "UTC"),
-    "paid": pl.Int64(),
-    "resolved_on": pl.Date(),
-}
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -102,10 +94,6 @@ def _require_collectable(connection: Connection, account: AccountRef) -> None:
     open_now = payment_queries.open_arrangements(connection, account.key)
     if open_now["plans"] or open_now["settlements"]:
         raise Conflict(f"account {account.account_id!r} already has an open plan or settlement")
-
-
-def _next_key(connection: Connection, table: str) -> int:
-    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
 
 
 # --- plans ----------------------------------------------------------------------------------------
@@ -173,7 +161,7 @@ def offer_plan(
         )
     except ValueError as exc:
         raise ValidationError(str(exc), field="installments") from None
-    plan_key = _next_key(connection, "plans")
+    plan_key = payment_queries.next_key(connection, "plans")
     expires = today + timedelta(days=offer_days)
     plan = pl.DataFrame(
         {
@@ -194,7 +182,7 @@ def offer_plan(
         }
     )
     insert_frame(connection, db, "plans", plan)
-    first_key = _next_key(connection, "plan_installments")
+    first_key = payment_queries.next_key(connection, "plan_installments")
     rows = pl.DataFrame(
         {
             "key": list(range(first_key, first_key + len(schedule))),
@@ -223,7 +211,7 @@ def accept_plan(connection: Connection, db: Database, plan_key: int, now: dateti
     account = _account_by_key(connection, int(row["account_key"]))
     _require_collectable(connection, account)
     accepted = pl.DataFrame({"key": [plan_key], "status": ["current"], "accepted_at": [now.astimezone(UTC)]})
-    _update_plans(
+    update_plans(
         connection, db, accepted.with_columns(paid=pl.lit(0), resolved_on=pl.lit(None, dtype=pl.Date))
     )
     return plan_view(connection, plan_key)
@@ -314,7 +302,7 @@ def accept_settlement(
         terms = settlement_terms(account.balance, due_on, today, discount_bps=discount_bps, amount=minor)
     except ValueError as exc:
         raise ValidationError(str(exc), field="amount" if amount is not None else "discount_bps") from None
-    key = _next_key(connection, "settlements")
+    key = payment_queries.next_key(connection, "settlements")
     row = pl.DataFrame(
         {
             "key": [key],
@@ -396,14 +384,14 @@ def reconcile_payment_file(
     status = "booked" if result.blocking == 0 else ("partial" if partial else "rejected")
     booked = 0
     if status != "rejected" and not result.matched.is_empty():
-        rows = event_rows(result.matched, _next_key(connection, "events"))
+        rows = event_rows(result.matched, payment_queries.next_key(connection, "events"))
         booked = insert_new(connection, db, "events", rows, ("event_id",))
         if booked != rows.height:
             raise Conflict(
                 f"{file}: {rows.height - booked} payment reference(s) were stored by another import "
                 "meanwhile; nothing was booked: reconcile the file again"
             )
-    run_key = _next_key(connection, "reconciliation_runs")
+    run_key = payment_queries.next_key(connection, "reconciliation_runs")
     run = {
         "key": [run_key],
         "file_name": [file],
@@ -416,7 +404,7 @@ def reconcile_payment_file(
         "exceptions": [result.exceptions.height],
     }
     insert_frame(connection, db, "reconciliation_runs", pl.DataFrame(run))
-    first = _next_key(connection, "reconciliation_exceptions")
+    first = payment_queries.next_key(connection, "reconciliation_exceptions")
     exception_rows = result.exceptions.with_columns(
         key=pl.int_range(first, first + result.exceptions.height, dtype=pl.Int64), run_key=pl.lit(run_key)
     )
@@ -488,182 +476,3 @@ def remittance_statement(
         )
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-
-
-# --- the daily run's update step ------------------------------------------------------------------
-
-
-def update_arrangements(
-    connection: Connection,
-    db: Database,
-    run_date: date,
-    pending: pl.DataFrame,
-    grace_days: int = DEFAULT_GRACE_DAYS,
-) -> tuple[dict[str, int], pl.DataFrame]:
-    """Expire old offers, move plans and their installments, and settle settlements, as of ``run_date``.
-
-    Called by the update step before it applies ``pending`` (the day's events). A settlement paid today
-    writes off what is left by an adjustment event, stored here and returned for the step to apply with
-    the rest, so the account is settled before anything is decided for it today. Returns the counts and
-    those events (shaped like ``pending``).
-    """
-    stats = {**_expire_offers(connection, db, run_date), **_judge_plans(connection, db, run_date, grace_days)}
-    settled, write_offs = _judge_settlements(connection, db, run_date, grace_days, pending)
-    return {**stats, **settled}, write_offs
-
-
-def _update_plans(connection: Connection, db: Database, rows: pl.DataFrame) -> None:
-    """Every update of plans sets the same columns: on PostgreSQL `update_rows` keeps one staging table
-    per table for the session, shaped by the first update's columns."""
-    columns = {"key": pl.Int64(), **PLAN_UPDATE_COLUMNS}
-    update_rows(connection, db, "plans", rows.select([pl.col(c).cast(t) for c, t in columns.items()]), "key")
-
-
-def _expire_offers(connection: Connection, db: Database, run_date: date) -> dict[str, int]:
-    expired = payment_queries.expired_offers(db, run_date)
-    _update_plans(
-        connection,
-        db,
-        expired.with_columns(
-            status=pl.lit("expired"),
-            accepted_at=pl.lit(None, dtype=pl.Datetime("us", "UTC")),
-            paid=pl.lit(0),
-            resolved_on=pl.lit(run_date),
-        ),
-    )
-    return {"plan_offers_expired": expired.height}
-
-
-def _changed(new: pl.DataFrame, old: pl.DataFrame, on: list[str]) -> pl.DataFrame:
-    joined = new.join(old.rename({"status": "old_status", "paid": "old_paid"}), on=on)
-    return joined.filter((pl.col("status") != pl.col("old_status")) | (pl.col("paid") != pl.col("old_paid")))
-
-
-def _judge_plans(connection: Connection, db: Database, run_date: date, grace_days: int) -> dict[str, int]:
-    plans, installments = payment_queries.plans_to_judge(db)
-    if plans.is_empty():
-        return {"plans_kept": 0, "plans_broken": 0, "plans_late": 0, "installments_paid": 0}
-    earliest = plans.get_column("accepted_at").min()
-    assert isinstance(earliest, datetime)
-    payments = portfolio.payments_since(
-        db, earliest, "SELECT account_key FROM plans WHERE status IN ('current', 'late')"
-    )
-    plan_rows, installment_rows = plan_outcomes_batch(
-        plans, installments, payments, run_date, grace_days=grace_days
-    )
-    moved = _changed(plan_rows, plans.select("plan_key", "status", "paid"), ["plan_key"])
-    final = pl.col("status").is_in(["kept", "broken"])
-    _update_plans(
-        connection,
-        db,
-        moved.join(plans.select("plan_key", "accepted_at"), on="plan_key").select(
-            key="plan_key",
-            status="status",
-            accepted_at="accepted_at",
-            paid="paid",
-            resolved_on=pl.when(final).then(pl.lit(run_date)).otherwise(pl.lit(None, dtype=pl.Date)),
-        ),
-    )
-    stored = installments.select("key", "plan_key", "number", "status", "paid")
-    moved_installments = _changed(installment_rows, stored, ["plan_key", "number"])
-    update_rows(
-        connection, db, "plan_installments", moved_installments.select("key", "status", "paid"), "key"
-    )
-    statuses = moved.get_column("status")
-    return {
-        "plans_kept": int((statuses == "kept").sum()),
-        "plans_broken": int((statuses == "broken").sum()),
-        "plans_late": int((statuses == "late").sum()),
-        "installments_paid": moved_installments.filter(pl.col("status") == "paid").height,
-    }
-
-
-def _judge_settlements(
-    connection: Connection, db: Database, run_date: date, grace_days: int, pending: pl.DataFrame
-) -> tuple[dict[str, int], pl.DataFrame]:
-    open_now = payment_queries.settlements_to_judge(db)
-    if open_now.is_empty():
-        return {"settlements_paid": 0, "settlements_broken": 0}, pending.clear()
-    earliest = open_now.get_column("accepted_at").min()
-    assert isinstance(earliest, datetime)
-    payments = portfolio.payments_since(
-        db, earliest, "SELECT account_key FROM settlements WHERE status = 'accepted'"
-    )
-    outcomes = settlement_outcomes_batch(
-        open_now.drop("status", "paid"), payments, run_date, grace_days=grace_days
-    )
-    moved = _changed(outcomes, open_now.select("settlement_key", "status", "paid"), ["settlement_key"]).join(
-        open_now.select("settlement_key", "account_key"), on="settlement_key"
-    )
-    write_offs = _write_offs(connection, db, moved.filter(pl.col("status") == "paid"), run_date, pending)
-    rows = moved.join(
-        write_offs.select(settlement_key="__settlement_key", write_off_event_id="event_id"),
-        on="settlement_key",
-        how="left",
-    ).select(
-        key="settlement_key",
-        status="status",
-        paid="paid",
-        resolved_on=pl.when(pl.col("status") != "accepted")
-        .then(pl.lit(run_date))
-        .otherwise(pl.lit(None, dtype=pl.Date)),
-        write_off_event_id="write_off_event_id",
-    )
-    update_rows(connection, db, "settlements", rows, "key")
-    statuses = moved.get_column("status")
-    stats = {
-        "settlements_paid": int((statuses == "paid").sum()),
-        "settlements_broken": int((statuses == "broken").sum()),
-    }
-    return stats, write_offs.drop("__settlement_key")
-
-
-def _write_offs(
-    connection: Connection, db: Database, paid: pl.DataFrame, run_date: date, pending: pl.DataFrame
-) -> pl.DataFrame:
-    """Adjustment events writing off what is left on accounts whose settlement is paid, stored unapplied.
-
-    What is left: the balance once the day's events are applied, less payments stored for after the run
-    date (a payment late in the evening west of UTC counts for the settlement's day but is applied by the
-    next run), so that the write-off never turns a payment into a credit.
-    """
-    shape = {name: pending.schema[name] for name in pending.columns}
-    if paid.is_empty():
-        return pl.DataFrame(schema={**shape, "__settlement_key": pl.Int64()})
-    keys = paid.get_column("account_key").to_list()
-    cutoff = datetime.combine(run_date + timedelta(days=1), datetime.min.time(), UTC)
-    todays = pending.filter(pl.col("account_key").is_in(keys))
-    before = payment_queries.account_states(connection, keys)
-    applied = apply_events_batch(before, todays)  # only the accounts with events today
-    untouched = before.filter(~pl.col("account_key").is_in(applied.get_column("account_key").implode()))
-    states = pl.concat([applied.select(before.columns), untouched])
-    later = payment_queries.payments_from(connection, keys, cutoff)
-    left = (
-        states.select(
-            "account_key",
-            left=pl.col("fees")
-            + pl.col("interest")
-            + pl.col("principal")
-            - pl.col("account_key").replace_strict(later, default=0, return_dtype=pl.Int64),
-        )
-        .join(paid.select("settlement_key", "account_key"), on="account_key")
-        .filter(pl.col("left") > 0)
-    )
-    first = _next_key(connection, "events")
-    events = left.select(
-        key=pl.int_range(first, first + left.height, dtype=pl.Int64),
-        account_key="account_key",
-        event_id=pl.format("settlement-{}-write-off", pl.col("settlement_key")),
-        at=pl.lit(cutoff - timedelta(microseconds=1), dtype=pl.Datetime("us", "UTC")),
-        utc_offset_minutes=pl.lit(0, dtype=pl.Int32),
-        type=pl.lit("adjustment"),
-        amount=-pl.col("left"),
-        note=pl.format("write-off: settlement {} paid in full", pl.col("settlement_key")),
-        __settlement_key="settlement_key",
-    )
-    events = events.select(
-        [(pl.col(n) if n in events.columns else pl.lit(None)).cast(t).alias(n) for n, t in shape.items()]
-        + [pl.col("__settlement_key")]
-    )
-    insert_frame(connection, db, "events", events.drop("__settlement_key"))
-    return events

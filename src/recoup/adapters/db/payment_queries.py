@@ -60,6 +60,11 @@ def _frame(rows: Sequence[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+def next_key(connection: Connection, table: str) -> int:
+    """The next free key of ``table`` as the open transaction sees it."""
+    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
+
+
 def accounts_named(connection: Connection, account_id: str, creditor_id: str | None) -> list[dict[str, Any]]:
     """The accounts with this account_id (of this creditor, when given)."""
     sql = f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE account_id = :account_id"
