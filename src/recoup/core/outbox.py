@@ -144,7 +144,8 @@ def verdicts(rows: pl.DataFrame, now: datetime, latest_local: time = LATEST_LOCA
 def letter_verdicts(rows: pl.DataFrame) -> pl.DataFrame:
     """Add `verdict`, `reason` and `to` to letter rows (columns account_status, flags, opted_out, address):
     letters have no send window, but holds, opt-outs and a missing address stop them as they stop messages."""
-    to = first_address(pl.lit("letter"))
+    address = pl.col("address").str.strip_chars()
+    to = pl.when(address != "").then(address)
     verdict, reason = _decide(
         [*_stops(pl.lit("letter")), (to.is_null(), "failed", pl.lit("no postal address"))]
     )
