@@ -4,7 +4,7 @@ The daily run calls ``propose`` (the default strategy, or ``baseline.propose``) 
 those compliance allows, then ``choose`` picks at most one per account within the day's capacities.
 """
 
-from recoup.core.strategy.default import StrategyConfig, default_config, propose, steps_frame
+from recoup.core.strategy.default import StrategyConfig, default_config, propose
 from recoup.core.strategy.experiments import (
     CHAMPION,
     HOLDOUT,
@@ -86,6 +86,5 @@ __all__ = [
     "settlement_offer",
     "solve",
     "stable_hash",
-    "steps_frame",
     "work_queue",
 ]

@@ -123,6 +123,14 @@ _VOCABULARIES: Final[dict[str, tuple[str, ...]]] = {
     "product": PRODUCTS,
 }
 _EXIT_BITS: Final = {"open_promise": 1, "on_plan": 2, "broken_promise": 4}
+_TEXT_COLUMNS: Final = (
+    "_ref", "segment", "strategy", "path_id", "step_id",
+    "action", "channel", "template_id", "tone", "offer_kind",
+)  # fmt: skip
+_INT_COLUMNS: Final = (
+    "max_discount_bp", "dpd_from", "dpd_to", "wait_days", "max_contacts",
+    *(f"{name}_mask" for name in _VOCABULARIES), "channel_bit", "exit_mask",
+)  # fmt: skip
 
 
 def _mask(path: tuple[str, ...] | None, step: tuple[str, ...] | None, vocabulary: tuple[str, ...]) -> int:
@@ -176,7 +184,7 @@ def _step_row(ref: str, book: Playbook, path: Path, step: Step, segment: str) ->
     }
 
 
-def steps_frame(refs: Mapping[str, Playbook]) -> pl.DataFrame:
+def _steps_frame(refs: Mapping[str, Playbook]) -> pl.DataFrame:
     """One row per (playbook reference, segment, path step) that may be proposed, with ``_step`` ids."""
     rows = [
         _step_row(ref, book, path, step, segment)
@@ -186,29 +194,8 @@ def steps_frame(refs: Mapping[str, Playbook]) -> pl.DataFrame:
         for segment in path.segments
         if not _forbidden(segment, step)
     ]
-    text = (
-        "_ref",
-        "segment",
-        "strategy",
-        "path_id",
-        "step_id",
-        "action",
-        "channel",
-        "template_id",
-        "tone",
-        "offer_kind",
-    )
-    schema = {name: pl.String() if name in text else pl.Int64() for name in _step_row_columns()}
+    schema = {name: pl.String() for name in _TEXT_COLUMNS} | {name: pl.Int64() for name in _INT_COLUMNS}
     return pl.DataFrame(rows, schema=schema).with_row_index("_step")
-
-
-def _step_row_columns() -> tuple[str, ...]:
-    masks = tuple(f"{name}_mask" for name in _VOCABULARIES)
-    return (
-        "_ref", "segment", "strategy", "path_id", "step_id", "action", "channel", "template_id", "tone",
-        "offer_kind", "max_discount_bp", "dpd_from", "dpd_to", "wait_days", "max_contacts", *masks,
-        "channel_bit", "exit_mask",
-    )  # fmt: skip
 
 
 def _channel_open(channel: str) -> pl.Expr:
@@ -461,7 +448,7 @@ def propose(inputs: pl.DataFrame, run_date: date, config: StrategyConfig | None 
     """Candidate actions for the day (CANDIDATE_SCHEMA), by account_key and then playbook order."""
     config = config or default_config()
     refs = _refs(config)
-    steps = steps_frame(refs)
+    steps = _steps_frame(refs)
     eligible = _eligible(inputs, config)
     details = steps.select(
         "_step", "_ref", "strategy", "path_id", "step_id", "action", "channel", "template_id", "tone",
