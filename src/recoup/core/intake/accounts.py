@@ -6,33 +6,34 @@ from typing import Final
 
 import polars as pl
 
+from recoup.core.intake.checks import (
+    ROW,
+    Check,
+    IntakeResult,
+    Parsed,
+    duplicate_key,
+    evaluate,
+    missing_columns,
+    prepare,
+    shown,
+    typed_frame,
+)
 from recoup.core.intake.common import (
     ADDRESS_MAX_CHARS,
     ID_MAX_CHARS,
     NAME_MAX_CHARS,
     NOTE_MAX_CHARS,
-    ROW,
-    Check,
-    IntakeResult,
-    Parsed,
     boolean,
     currency,
     date,
-    duplicate_key,
     email,
     enumeration,
-    evaluate,
     flag_list,
     integer,
-    missing_columns,
     money,
     phone_list,
-    prepare,
-    shown,
     text,
     timezone,
-    typed_frame,
-    with_required,
 )
 from recoup.core.schema import (
     ACCOUNT_FLAGS,
@@ -80,28 +81,27 @@ def validate_accounts(raw: pl.DataFrame, *, file: str) -> IntakeResult:
     typed, rejects = evaluate(
         frame,
         parsed,
-        extra_checks=[duplicate_key(KEY, column="account_id", label="account_id for this creditor_id")],
         column_order=[*raw.columns, *INPUT_COLUMNS],
+        rules=[duplicate_key(KEY, column="account_id", label="account_id for this creditor_id")],
     )
     return IntakeResult(typed_frame(typed, ACCOUNT_SCHEMA, ROW), rejects, file)
 
 
 def _contract_columns(frame: pl.DataFrame) -> dict[str, Parsed]:
-    row_currency = pl.col("currency")
     parsed = {
-        "account_id": with_required(text("account_id", max_chars=ID_MAX_CHARS), "account_id"),
-        "creditor_id": with_required(text("creditor_id", max_chars=ID_MAX_CHARS), "creditor_id"),
-        "debtor_id": with_required(text("debtor_id", max_chars=ID_MAX_CHARS), "debtor_id"),
-        "debtor_type": with_required(enumeration("debtor_type", DEBTOR_TYPES), "debtor_type"),
-        "debtor_name": with_required(text("debtor_name", max_chars=NAME_MAX_CHARS), "debtor_name"),
+        "account_id": text("account_id", max_chars=ID_MAX_CHARS).requiring("account_id"),
+        "creditor_id": text("creditor_id", max_chars=ID_MAX_CHARS).requiring("creditor_id"),
+        "debtor_id": text("debtor_id", max_chars=ID_MAX_CHARS).requiring("debtor_id"),
+        "debtor_type": enumeration("debtor_type", DEBTOR_TYPES).requiring("debtor_type"),
+        "debtor_name": text("debtor_name", max_chars=NAME_MAX_CHARS).requiring("debtor_name"),
         "product": enumeration("product", PRODUCTS),
-        "currency": with_required(currency("currency"), "currency"),
-        "original_amount": money("original_amount", row_currency),
+        "currency": currency("currency").requiring("currency"),
+        "original_amount": money("original_amount", "currency"),
         "opened_on": date("opened_on"),
-        "due_on": with_required(date("due_on"), "due_on"),
+        "due_on": date("due_on").requiring("due_on"),
         "last_payment_on": date("last_payment_on"),
-        "last_payment_amount": money("last_payment_amount", row_currency),
-        "jurisdiction": with_required(_jurisdiction(), "jurisdiction"),
+        "last_payment_amount": money("last_payment_amount", "currency"),
+        "jurisdiction": _jurisdiction().requiring("jurisdiction"),
         "region": text("region", max_chars=REGION_MAX_CHARS),
         "timezone": timezone("timezone", frame.get_column("timezone")),
         "language": enumeration("language", LANGUAGES),
@@ -109,14 +109,14 @@ def _contract_columns(frame: pl.DataFrame) -> dict[str, Parsed]:
         "email": email("email"),
         "im_handle": text("im_handle", max_chars=ID_MAX_CHARS),
         "address": text("address", max_chars=ADDRESS_MAX_CHARS, multiline=True),
-        "income_monthly": money("income_monthly", row_currency),
+        "income_monthly": money("income_monthly", "currency"),
         "employment_status": enumeration("employment_status", EMPLOYMENT_STATUSES),
         "age": integer("age", low=0, high=MAX_AGE),
         "statute_limit_on": date("statute_limit_on"),
         "flags": flag_list("flags", ACCOUNT_FLAGS),
     }
     for part in ("principal", "interest", "fees"):
-        parsed[part] = with_required(money(part, row_currency), part)
+        parsed[part] = money(part, "currency").requiring(part)
     for channel in ("sms", "email", "im", "call"):
         parsed[f"consent_{channel}"] = boolean(f"consent_{channel}")
     return parsed

@@ -6,26 +6,26 @@ from typing import Final
 
 import polars as pl
 
-from recoup.core.intake.common import (
-    ID_MAX_CHARS,
-    NAME_MAX_CHARS,
+from recoup.core.intake.checks import (
     ROW,
     IntakeResult,
     Parsed,
-    account_reference,
-    attach_accounts,
-    boolean,
     duplicate_key,
-    email,
-    enumeration,
     evaluate,
     missing_columns,
-    phone_list,
     prepare,
-    text,
     typed_frame,
-    with_required,
 )
+from recoup.core.intake.common import (
+    ID_MAX_CHARS,
+    NAME_MAX_CHARS,
+    boolean,
+    email,
+    enumeration,
+    phone_list,
+    text,
+)
+from recoup.core.intake.lookup import account_reference, attach_accounts
 from recoup.core.schema import CONTACT_ROLES, CONTACT_SCHEMA
 
 # creditor_id is an extension: needed only when an account_id is used by two creditors.
@@ -46,17 +46,13 @@ def validate_contacts(raw: pl.DataFrame, *, file: str, accounts: pl.DataFrame) -
         return IntakeResult(pl.DataFrame(schema=VALID_SCHEMA), missing, file)
     frame = attach_accounts(prepare(raw, INPUT_COLUMNS), accounts)
     parsed = {
-        "account_id": Parsed(
-            pl.col("account_id"),
-            [
-                *with_required(text("account_id", max_chars=ID_MAX_CHARS), "account_id").checks,
-                *account_reference(),
-            ],
-        ),
+        "account_id": text("account_id", max_chars=ID_MAX_CHARS)
+        .requiring("account_id")
+        .with_checks(*account_reference()),
         "creditor_id": Parsed(pl.col("__creditor"), text("creditor_id", max_chars=ID_MAX_CHARS).checks),
-        "contact_id": with_required(text("contact_id", max_chars=ID_MAX_CHARS), "contact_id"),
-        "role": with_required(enumeration("role", CONTACT_ROLES), "role"),
-        "name": with_required(text("name", max_chars=NAME_MAX_CHARS), "name"),
+        "contact_id": text("contact_id", max_chars=ID_MAX_CHARS).requiring("contact_id"),
+        "role": enumeration("role", CONTACT_ROLES).requiring("role"),
+        "name": text("name", max_chars=NAME_MAX_CHARS).requiring("name"),
         "phone": phone_list("phone"),
         "email": email("email"),
         "consent_to_discuss_debt": boolean("consent_to_discuss_debt"),
@@ -65,5 +61,5 @@ def validate_contacts(raw: pl.DataFrame, *, file: str, accounts: pl.DataFrame) -
     key = duplicate_key(
         ("__creditor", "account_id", "contact_id"), column="contact_id", label="contact_id for this account"
     )
-    typed, rejects = evaluate(frame, parsed, extra_checks=[key], column_order=[*raw.columns, *INPUT_COLUMNS])
+    typed, rejects = evaluate(frame, parsed, column_order=[*raw.columns, *INPUT_COLUMNS], rules=[key])
     return IntakeResult(typed_frame(typed, CONTACT_SCHEMA, "account_key", ROW), rejects, file)

@@ -6,29 +6,29 @@ from typing import Final
 
 import polars as pl
 
-from recoup.core.intake.common import (
-    ID_MAX_CHARS,
-    NOTE_MAX_CHARS,
+from recoup.core.intake.checks import (
     ROW,
     Check,
     IntakeResult,
     Parsed,
-    account_reference,
-    attach_accounts,
-    currency_digits,
-    date,
     duplicate_key,
-    enumeration,
     evaluate,
-    instant,
     missing_columns,
-    money,
     prepare,
     shown,
-    text,
     typed_frame,
-    with_required,
 )
+from recoup.core.intake.common import (
+    ID_MAX_CHARS,
+    NOTE_MAX_CHARS,
+    date,
+    enumeration,
+    helper,
+    instant,
+    money,
+    text,
+)
+from recoup.core.intake.lookup import account_reference, attach_accounts
 from recoup.core.schema import CHANNELS, DIRECTIONS, EVENT_SCHEMA, EVENT_TYPES, OUTCOMES
 
 INPUT_COLUMNS: Final = tuple(name for name in EVENT_SCHEMA if name != "utc_offset_minutes")
@@ -54,30 +54,30 @@ def validate_events(raw: pl.DataFrame, *, file: str, accounts: pl.DataFrame) -> 
     frame = attach_accounts(prepare(raw, INPUT_COLUMNS), accounts)
     at = instant("at")
     parsed = {
-        "event_id": with_required(text("event_id", max_chars=ID_MAX_CHARS), "event_id"),
-        "account_id": Parsed(
-            pl.col("account_id"),
-            [
-                *with_required(text("account_id", max_chars=ID_MAX_CHARS), "account_id").checks,
-                *account_reference(),
-            ],
-        ),
+        "event_id": text("event_id", max_chars=ID_MAX_CHARS).requiring("event_id"),
+        "account_id": text("account_id", max_chars=ID_MAX_CHARS)
+        .requiring("account_id")
+        .with_checks(*account_reference()),
         "creditor_id": Parsed(pl.col("__creditor"), text("creditor_id", max_chars=ID_MAX_CHARS).checks),
-        "at": with_required(Parsed(at.utc, at.checks), "at"),
+        "at": at.utc.requiring("at"),
         "utc_offset_minutes": Parsed(at.offset_minutes),
-        "type": with_required(enumeration("type", EVENT_TYPES), "type"),
-        "channel": _needed_for(enumeration("channel", CHANNELS), "channel", CHANNEL_TYPES),
-        "direction": _needed_for(enumeration("direction", DIRECTIONS), "direction", ("contact",)),
-        "outcome": _needed_for(enumeration("outcome", OUTCOMES), "outcome", ("contact",)),
+        "type": enumeration("type", EVENT_TYPES).requiring("type"),
+        "channel": enumeration("channel", CHANNELS).with_checks(
+            first=[_needed_for("channel", CHANNEL_TYPES)]
+        ),
+        "direction": enumeration("direction", DIRECTIONS).with_checks(
+            first=[_needed_for("direction", ("contact",))]
+        ),
+        "outcome": enumeration("outcome", OUTCOMES).with_checks(first=[_needed_for("outcome", ("contact",))]),
         "amount": _amount(),
         "promise_due_on": _promise_due_on(
-            local_day=(at.utc + pl.duration(minutes=at.offset_minutes)).dt.date()
+            local_day=(at.utc.value + pl.duration(minutes=at.offset_minutes)).dt.date()
         ),
         "note": text("note", max_chars=NOTE_MAX_CHARS, multiline=True),
         "account_key": Parsed(pl.col("__account_key")),
     }
     key = duplicate_key(("event_id",), column="event_id")
-    typed, rejects = evaluate(frame, parsed, extra_checks=[key], column_order=[*raw.columns, *INPUT_COLUMNS])
+    typed, rejects = evaluate(frame, parsed, column_order=[*raw.columns, *INPUT_COLUMNS], rules=[key])
     return IntakeResult(typed_frame(typed, EVENT_SCHEMA, "account_key", ROW), rejects, file)
 
 
@@ -89,13 +89,12 @@ def _types_text(types: tuple[str, ...]) -> str:
     return ", ".join(types[:-1]) + f" and {types[-1]}" if len(types) > 1 else types[0]
 
 
-def _needed_for(parsed: Parsed, column: str, types: tuple[str, ...]) -> Parsed:
-    needed = Check(
+def _needed_for(column: str, types: tuple[str, ...]) -> Check:
+    return Check(
         column,
         _type_in(types) & pl.col(column).is_null(),
         pl.format("{} is required for {} events", pl.lit(column), pl.col("type")),
     )
-    return Parsed(parsed.value, [needed, *parsed.checks])
 
 
 def _only_for(column: str, types: tuple[str, ...]) -> Check:
@@ -110,12 +109,12 @@ def _only_for(column: str, types: tuple[str, ...]) -> Check:
 
 
 def _amount() -> Parsed:
-    parsed = money("amount", pl.col("__currency"), allow_negative=True)
+    """In the account's currency; required for payments, promises and adjustments and only there."""
+    parsed = money("amount", "__currency", allow_negative=True)
+    digits = pl.col(helper("__currency", "digits"))
     currency_unknown = Check(
         "amount",
-        pl.col("amount").is_not_null()
-        & pl.col("__currency").is_not_null()
-        & currency_digits(pl.col("__currency")).is_null(),
+        pl.col("amount").is_not_null() & pl.col("__currency").is_not_null() & digits.is_null(),
         pl.format("the account's currency {} is not one Recoup accepts", shown(pl.col("__currency"))),
     )
     not_positive = Check(
@@ -123,15 +122,9 @@ def _amount() -> Parsed:
         _type_in(POSITIVE_AMOUNT_TYPES) & (parsed.value <= 0),
         pl.format("{} must be greater than 0 for a {}", shown(pl.col("amount")), pl.col("type")),
     )
-    return Parsed(
-        parsed.value,
-        [
-            _needed_for(parsed, "amount", AMOUNT_TYPES).checks[0],
-            _only_for("amount", AMOUNT_TYPES),
-            currency_unknown,
-            *parsed.checks,
-            not_positive,
-        ],
+    return parsed.with_checks(
+        not_positive,
+        first=[_needed_for("amount", AMOUNT_TYPES), _only_for("amount", AMOUNT_TYPES), currency_unknown],
     )
 
 
@@ -142,12 +135,7 @@ def _promise_due_on(*, local_day: pl.Expr) -> Parsed:
         (pl.col("type") == "promise") & (parsed.value < local_day),
         pl.format("{} is before the promise was made ({})", shown(pl.col("promise_due_on")), local_day),
     )
-    return Parsed(
-        parsed.value,
-        [
-            _needed_for(parsed, "promise_due_on", ("promise",)).checks[0],
-            _only_for("promise_due_on", ("promise",)),
-            *parsed.checks,
-            before_promise,
-        ],
+    return parsed.with_checks(
+        before_promise,
+        first=[_needed_for("promise_due_on", ("promise",)), _only_for("promise_due_on", ("promise",))],
     )

@@ -8,14 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recoup.core.errors import ValidationError
+from recoup.core.intake.checks import Parsed, evaluate
 from recoup.core.intake.common import (
-    REJECT_SCHEMA,
-    Parsed,
     boolean,
     date,
-    evaluate,
     flag_list,
-    format_rejects,
     instant,
     integer,
     money,
@@ -44,7 +41,7 @@ def run(values: list[str | None], parsed: Parsed, **extra: list[str | None]) -> 
 def money_of(texts: list[str], currency: str, *, allow_negative: bool = False) -> tuple[list, list[str]]:
     return run(
         texts,
-        money("value", pl.col("currency"), allow_negative=allow_negative),
+        money("value", "currency", allow_negative=allow_negative),
         currency=[currency] * len(texts),
     )
 
@@ -52,7 +49,7 @@ def money_of(texts: list[str], currency: str, *, allow_negative: bool = False) -
 # --- money --------------------------------------------------------------------------------------
 
 
-@given(st.sampled_from(CURRENCIES), st.integers(min_value=0, max_value=10**15))
+@given(st.sampled_from(CURRENCIES), st.integers(min_value=0, max_value=10**15 - 1))
 def test_money_text_round_trips_through_format_minor_for_every_exponent(currency: str, minor: int) -> None:
     values, reasons = money_of([format_minor(minor, currency)], currency)
     assert reasons == [""]
@@ -74,7 +71,7 @@ def test_batch_money_agrees_with_the_scalar_parser(currency: str, value: str) ->
 
 
 def test_money_reasons_name_the_problem() -> None:
-    _, reasons = money_of(["12.345", "-1", "1e3", "1,234.00", "abc", "9" * 16, "1."], "CNY")
+    _, reasons = money_of(["12.345", "-1", "1e3", "1,234.00", "abc", "9" * 16, "1.", "9" * 25], "CNY")
     assert reasons == [
         "'12.345' has 3 decimals; CNY has 2",
         "'-1' is negative",
@@ -83,19 +80,20 @@ def test_money_reasons_name_the_problem() -> None:
         "'abc' is not a decimal amount (write digits with an optional '.' and decimals, e.g. 1234.50)",
         f"'{'9' * 16}' is too large",
         "'1.' is not a decimal amount (write digits with an optional '.' and decimals, e.g. 1234.50)",
+        f"'{'9' * 25}' is too large",
     ]
 
 
 def test_money_uses_each_rows_currency_exponent() -> None:
     frame_values = ["1234", "1234.5", "1234.50"]
-    values, reasons = run(frame_values, money("value", pl.col("currency")), currency=["JPY", "CNY", "USD"])
+    values, reasons = run(frame_values, money("value", "currency"), currency=["JPY", "CNY", "USD"])
     assert values == [1234, 123450, 123450]
-    _, reasons = run(["12.5"], money("value", pl.col("currency")), currency=["JPY"])
+    _, reasons = run(["12.5"], money("value", "currency"), currency=["JPY"])
     assert reasons == ["'12.5' has 1 decimals; JPY has 0"]
 
 
 def test_money_is_not_judged_when_the_currency_is_unknown() -> None:
-    values, reasons = run(["abc"], money("value", pl.col("currency")), currency=["XYZ"])
+    values, reasons = run(["abc"], money("value", "currency"), currency=["XYZ"])
     assert (values, reasons) == ([None], [""])  # typed null, no amount reason: the currency is reported
 
 
@@ -136,7 +134,7 @@ def instants(values: list[str | None]) -> tuple[list, list, list[str]]:
     frame = frame.with_columns(pl.col("row").cast(pl.Int64))
     typed, rejects = evaluate(
         frame,
-        {"value": Parsed(parsed.utc, parsed.checks), "offset": Parsed(parsed.offset_minutes)},
+        {"value": parsed.utc, "offset": Parsed(parsed.offset_minutes)},
         column_order=["value"],
     )
     reasons = dict(zip(rejects["row"].to_list(), rejects["reason"].to_list(), strict=True))
@@ -217,12 +215,13 @@ def test_flags_are_sorted_deduplicated_and_checked() -> None:
     assert reasons[3] == "unknown flag 'rich' (accepted: cease, dispute, vulnerable, complaint)"
 
 
-def test_phone_lists_keep_order_and_drop_repeats() -> None:
+def test_phone_lists_keep_order_with_separators_normalised() -> None:
     values, reasons = run(
-        ["+86 138 0013 8000; 13900139000;+86 138 0013 8000", "call me", "123"], phone_list("value")
+        ["+86 138 0013 8000 ;； 13900139000;", "call me", "123", " ; "], phone_list("value")
     )
     assert values[0] == "+86 138 0013 8000;13900139000"
-    assert reasons[1:] == [
+    assert (values[3], reasons[3]) == (None, "")
+    assert reasons[1:3] == [
         "'call me' is not a ';'-separated list of phone numbers",
         "'123' is not a ';'-separated list of phone numbers",
     ]
@@ -263,35 +262,6 @@ def test_time_zones_are_iana_names() -> None:
 def test_a_shown_value_is_cut_and_masked() -> None:
     _, reasons = run(["x" * 50 + "\x01"], date("value"))
     assert reasons == ["'" + "x" * 40 + "…' is not a date (YYYY-MM-DD)"]
-
-
-# --- formatting ---------------------------------------------------------------------------------
-
-
-def test_format_rejects_names_file_row_and_column() -> None:
-    rejects = pl.DataFrame(
-        [
-            {"row": None, "column": "principal", "reason": "required column is missing"},
-            {"row": 7, "column": "principal", "reason": "'12.345' has 3 decimals; CNY has 2"},
-            {"row": 9, "column": None, "reason": "something about the whole row"},
-        ],
-        schema=REJECT_SCHEMA,
-    )
-    assert format_rejects(rejects, "accounts.csv") == [
-        "accounts.csv, column principal: required column is missing",
-        "accounts.csv, row 7, column principal: '12.345' has 3 decimals; CNY has 2",
-        "accounts.csv, row 9: something about the whole row",
-    ]
-
-
-def test_several_problems_in_one_row_give_several_lines_in_column_order() -> None:
-    frame = pl.DataFrame({"row": [2, 3], "b": ["x", "2026-01-01"], "a": ["maybe", "true"]})
-    typed, rejects = evaluate(frame, {"a": boolean("a"), "b": date("b")}, column_order=["b", "a"])
-    assert typed["row"].to_list() == [3]
-    assert rejects.rows() == [
-        (2, "b", "'x' is not a date (YYYY-MM-DD)"),
-        (2, "a", "'maybe' is not true or false"),
-    ]
 
 
 @pytest.mark.parametrize("currency", CURRENCIES)
