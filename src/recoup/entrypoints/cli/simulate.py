@@ -13,7 +13,7 @@ from rich.table import Table
 from recoup.bootstrap import App
 from recoup.entrypoints.cli.common import Globals, globals_of, out, parse_date, progress, user_errors
 from recoup.entrypoints.cli.daily import run_options
-from recoup.services.simulation import SimulationPlan, SimulationResult, simulate
+from recoup.entrypoints.jobs.simulation import SimulationPlan, SimulationResult, simulate
 
 DEMO_DATABASE = "recoup-demo.db"
 

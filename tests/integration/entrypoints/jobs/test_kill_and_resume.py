@@ -20,9 +20,9 @@ from recoup.adapters.db.portfolio import actions_on
 from recoup.bootstrap import App
 from recoup.config import Settings
 from recoup.entrypoints.jobs.daily import run_day
+from recoup.entrypoints.jobs.simulation import _feed_back, place
 from recoup.services.daily_run import RunOptions
 from recoup.services.importing import account_lookup
-from recoup.services.simulation import _feed_back, place
 from recoup.sim.behaviour import DebtorBehaviour
 from recoup.sim.portfolio import generate_portfolio
 

@@ -8,7 +8,7 @@ from recoup.adapters.db.engine import Database
 from recoup.bootstrap import App
 from recoup.config import Settings
 from recoup.core.schema import UTC_INSTANT
-from recoup.services.simulation import SimulationPlan, simulate
+from recoup.entrypoints.jobs.simulation import SimulationPlan, simulate
 from recoup.sim.behaviour import contacts_outside_hours
 
 

@@ -1,4 +1,4 @@
-"""Run daily cycles against the debtor-behaviour simulator, through the same import and run paths a
+"""A job: run daily cycles against the debtor-behaviour simulator, through the same import and run paths a
 creditor's files take: placement files are written and read back, each day's events are validated by
 the intake rules before they are stored."""
 
