@@ -20,7 +20,7 @@ from recoup.adapters.db.engine import Database
 from recoup.core.audit import Cover
 from recoup.core.errors import RecoupError
 from recoup.core.intake.accounts import validate_accounts
-from recoup.core.intake.common import IntakeResult, format_rejects
+from recoup.core.intake.checks import IntakeResult, format_rejects
 from recoup.core.intake.contacts import validate_contacts
 from recoup.core.intake.events import validate_events
 from recoup.core.schema import ACCOUNT_SCHEMA, CONTACT_SCHEMA, EVENT_SCHEMA
