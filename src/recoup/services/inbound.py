@@ -233,7 +233,11 @@ def _reply_frame(provider: str, channel: str, replies: Sequence[Reply]) -> pl.Da
         channel=pl.lit(channel),
         sender_key=address_key(pl.col("sender"), channel),
         # An email's In-Reply-To is our Message-ID, <key@domain>: the key is what we look up.
-        in_reply_to=pl.col("in_reply_to").str.strip_chars(" <>").str.split("@").list.first(),
+        # A message to the List-Unsubscribe mailbox has subject STOP-<key>.
+        in_reply_to=pl.coalesce(
+            pl.col("in_reply_to").str.strip_chars(" <>").str.split("@").list.first(),
+            pl.col("text").str.extract(r"STOP-([A-Za-z0-9._-]+)", 1),
+        ),
     )
 
 

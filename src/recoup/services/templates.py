@@ -10,7 +10,7 @@ from datetime import date, datetime
 import polars as pl
 from sqlalchemy import Connection, text
 
-from recoup.adapters.db.bulk import read_frame, sql_literal
+from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
 from recoup.core.errors import NotFound
 from recoup.core.templates.check import Linter, TemplateCheck, check_template
@@ -82,7 +82,7 @@ def stored_templates(db: Database) -> pl.DataFrame:
     frame = read_frame(
         db,
         "SELECT template_id, version, channel, language, tone, jurisdiction, product, creditor_id, body "
-        "FROM templates WHERE active = " + sql_literal(True),
+        "FROM templates WHERE active",
         _TEMPLATE_SCHEMA,
     )
     keys = ["template_id", "jurisdiction", "language", "tone", "creditor_id"]
@@ -105,9 +105,16 @@ def stored_specs(db: Database) -> list[TemplateSpec]:
     ]
 
 
-def template_library(db: Database) -> TemplateLibrary:
-    """The built-in templates with the saved ones over them (what the daily run renders with)."""
-    return builtin_library().merged(stored_specs(db))
+def template_library(db: Database, *, linter: Linter | None, agency: str, phone: str) -> TemplateLibrary:
+    """The built-in templates with the saved ones over them: what the daily run renders with. Saved
+    templates are checked again as they load (a row written around `save_template`, or a template that
+    a stricter rulebook no longer passes, is left out), so a template that fails cannot be sent."""
+    passing = [
+        spec
+        for spec in stored_specs(db)
+        if check_template(spec, linter=linter, agency=agency, phone=phone).ok
+    ]
+    return builtin_library().merged(passing)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ def preview_template(
     today: date,
     creditor_id: str | None = None,
     tone: str | None = None,
+    linter: Linter | None = None,
 ) -> Preview:
     """Render ``template_id`` for a stored account exactly as the daily run would, and say what wording
     the result lacks for that account's jurisdiction and product."""
@@ -168,7 +176,7 @@ def preview_template(
         run_date=pl.lit(today),
         dpd=(pl.lit(today) - pl.col("due_on")).dt.total_days().clip(lower_bound=0),
     )
-    library = template_library(db)
+    library = template_library(db, linter=linter, agency=agency, phone=phone)
     rendered = render_messages(row, library, agency=agency, phone=phone)[0]
     first = row.row(0, named=True)
     if rendered is None:

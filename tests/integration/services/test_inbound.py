@@ -234,3 +234,12 @@ def test_an_email_reply_matches_through_in_reply_to(sent: World) -> None:
         report = record_replies(connection, db, "email-webhook", "email", [reply], CN_MORNING)
     assert report.opt_outs == 1
     assert dict(read_frame(db, "SELECT account_id, opted_out FROM accounts").iter_rows())["E1"] == "email"
+
+
+def test_a_message_to_the_unsubscribe_mailbox_opts_out_the_email_it_names(sent: World) -> None:
+    db = sent.app.db
+    reply = Reply("mail-2", "list-unsubscribe@mail.example", f"STOP-{_keys(db)['E1']}", AT, None)
+    with db.engine.begin() as connection:
+        report = record_replies(connection, db, "email-webhook", "email", [reply], CN_MORNING)
+    assert report.opt_outs == 1
+    assert dict(read_frame(db, "SELECT account_id, opted_out FROM accounts").iter_rows())["E1"] == "email"

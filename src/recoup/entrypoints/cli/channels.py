@@ -213,6 +213,7 @@ def preview_command(
             today=recoup.clock().date(),
             creditor_id=creditor,
             tone=tone,
+            linter=rulebook_linter(),
         )
     finally:
         recoup.close()
