@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium (browser tests) and CJK fonts (Chinese PDF letters).
+# Debian packages the tests need: Chromium (browser tests), CJK fonts (web pages; Chinese PDF letters).
 # Installs only what is missing, so it is a no-op on a prepared machine.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk fontconfig)
+# ReportLab embeds TrueType fonts only (not CFF/OpenType like Noto CJK): letters use WenQuanYi Zen Hei.
+fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || missing+=(fonts-wqy-zenhei fontconfig)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
