@@ -4,9 +4,10 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk fontconfig)
+# grep without -q reads all of fc-list's output: with pipefail, -q's early exit (SIGPIPE) would read as missing.
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk fontconfig)
 # ReportLab embeds TrueType fonts only (not CFF/OpenType like Noto CJK): letters use WenQuanYi Zen Hei.
-fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || missing+=(fonts-wqy-zenhei fontconfig)
+fc-list 2>/dev/null | grep -i "WenQuanYi Zen Hei" >/dev/null || missing+=(fonts-wqy-zenhei fontconfig)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
