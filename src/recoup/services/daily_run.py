@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,31 +29,14 @@ from recoup.adapters.db.bulk import insert_new, sql_literal, update_rows
 from recoup.adapters.db.engine import Database
 from recoup.core.accounts import apply_events_batch
 from recoup.core.audit import Cover
-from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
-from recoup.core.messages import Sender
+from recoup.core.daily import count_by
 from recoup.core.promises import promise_outcomes_batch
-from recoup.core.strategy import baseline
+from recoup.services import deciding
+from recoup.services.options import RunOptions, StepResult
 from recoup.services.payment_update import update_arrangements
 
 STEPS: tuple[str, ...] = ("ingest", "update", "score", "segment", "decide", "check", "queue", "report")
 DECISION_STEPS: tuple[str, ...] = ("score", "segment", "decide", "check", "queue")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    capacity: Mapping[str, int] = field(default_factory=lambda: {"call": 2000, "visit": 0})
-    message_budget: int | None = None
-    strategy: str = "baseline"
-    sender: Sender = field(default_factory=Sender)
-    grace_days: int = 3
-
-
-@dataclass
-class StepResult:
-    step: str
-    seconds: float
-    stats: dict[str, Any]
-    covers: list[Cover | None] = field(default_factory=list)
 
 
 def cutoff_for(run_date: date) -> datetime:
@@ -167,43 +148,9 @@ def _resolved(rows: pl.DataFrame, run_date: date) -> Cover:
     return audit.matching_cover("promises", final, "resolved_on", run_date)
 
 
-def _strategy(name: str) -> Callable[[pl.DataFrame, date], pl.DataFrame]:
-    if name == "baseline":
-        return baseline.propose
-    raise ValueError(f"unknown strategy {name!r} (known: baseline)")
-
-
 def decide(connection: Connection, db: Database, run_date: date, options: RunOptions) -> list[StepResult]:
-    """Score, segment, decide, check and queue; the outbox rows go in inside the caller's transaction."""
-    results: list[StepResult] = []
-    clock = time.perf_counter()
-
-    def done(step: str, covers: tuple[Cover | None, ...] = (), **stats: Any) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        results.append(StepResult(step, now - clock, stats, list(covers)))
-        clock = now
-
-    accounts = portfolio.active_accounts(db)
-    history = portfolio.contact_history(db, run_date)
-    promises = portfolio.promise_summary(db, run_date)
-    inputs = build_inputs(accounts, history, promises, run_date)
-    done("score", accounts=inputs.height, model=None)
-
-    done("segment", by_bucket=dict(count_by(inputs, "bucket")))
-
-    candidates = _strategy(options.strategy)(inputs, run_date)
-    done("decide", candidates=candidates.height, by_action=dict(count_by(candidates, "action")))
-
-    scheduled = schedule(candidates, inputs, run_date)
-    chosen = baseline.within_capacity(scheduled, dict(options.capacity))
-    done("check", allowed=scheduled.height, over_capacity=scheduled.height - chosen.height)
-
-    rows = outbox_rows(chosen, inputs, run_date, options.sender, first_key=_next_key(connection, "actions"))
-    queued = insert_new(connection, db, "actions", rows, ("account_key", "run_date", "action"))
-    outbox = audit.written_cover(connection, "actions", rows, queued, exclude=("status",))
-    done("queue", (outbox,), queued=queued, by_action=dict(count_by(rows, "action")))
-    return results
+    """Score, segment, decide, check and queue (services.deciding)."""
+    return deciding.decide(connection, db, run_date, options)
 
 
 def record_step(connection: Connection, run_date: date, result: StepResult, now: datetime) -> None:

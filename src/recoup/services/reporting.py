@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from recoup.adapters.db import portfolio
 from recoup.adapters.db.bulk import read_frame, sql_literal
 from recoup.adapters.db.engine import Database
 from recoup.core.money import format_minor
@@ -126,4 +127,5 @@ def kpis(db: Database, as_of: date) -> dict[str, Any]:
         **_contacts(db, as_of),
         **_promises_and_complaints(db, as_of),
         **_actions(db, as_of),
+        "blocks_by_rule": portfolio.blocks_by_rule(db, as_of),
     }

@@ -71,7 +71,7 @@ def insert_frame(connection: Connection, db: Database, table: str, frame: pl.Dat
 def sql_literal(value: object) -> str:
     """A typed value as an SQL literal, for the few parameters of columnar reads (never user text)."""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "TRUE" if value else "FALSE"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, datetime):

@@ -177,3 +177,34 @@ def actions_on(db: Database, run_date: date) -> pl.DataFrame:
         f'WHERE a.run_date = {sql_literal(run_date)} ORDER BY a."key"',
         STORED_ACTION_SCHEMA,
     )
+
+
+def recent_contacts(db: Database, since: datetime) -> pl.DataFrame:
+    """Contact events since ``since`` with their debtor: the compliance engine's history frame."""
+    return read_frame(
+        db,
+        "SELECT e.account_key, c.debtor_id, e.channel, e.at, e.direction, e.outcome FROM events e "
+        'JOIN accounts c ON c."key" = e.account_key '
+        f"WHERE e.type = 'contact' AND e.at >= {sql_literal(since)}",
+        {
+            "account_key": pl.Int64(),
+            "debtor_id": pl.String(),
+            "channel": pl.String(),
+            "at": UTC_INSTANT,
+            "direction": pl.String(),
+            "outcome": pl.String(),
+        },
+    )
+
+
+def blocks_by_rule(db: Database, run_date: date) -> dict[str, int]:
+    """How many contacts each rule blocked on ``run_date`` (a contact may break several rules)."""
+    frame = read_frame(
+        db,
+        "SELECT violations FROM compliance_decisions "
+        f"WHERE run_date = {sql_literal(run_date)} AND NOT allowed",
+        {"violations": pl.String()},
+    )
+    rules = frame.select(pl.col("violations").str.split(";")).explode("violations")
+    counts = rules.filter(pl.col("violations") != "").group_by("violations").len().sort("violations")
+    return {str(rule): int(n) for rule, n in counts.iter_rows()}

@@ -177,6 +177,27 @@ class Action(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued")
 
 
+class ComplianceDecision(Base):
+    """The compliance engine's verdict on a contact of a daily run: every blocked one and every queued one."""
+
+    __tablename__ = "compliance_decisions"
+    __table_args__ = (
+        UniqueConstraint("run_date", "account_key", "action"),
+        Index("ix_compliance_decisions_allowed", "run_date", "allowed"),
+    )
+
+    key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
+    run_date: Mapped[date] = mapped_column(Date)
+    account_key: Mapped[int] = mapped_column(ForeignKey("accounts.key"))
+    action: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(Instant)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    violations: Mapped[str] = mapped_column(String(500), default="")
+    warnings: Mapped[str] = mapped_column(String(500), default="")
+    next_allowed_at: Mapped[datetime | None] = mapped_column(Instant)
+
+
 class RunStep(Base):
     """One step of one daily run, recorded when its work commits (so an interrupted run resumes)."""
 

@@ -1,0 +1,239 @@
+"""Deciding a day: score, segment, propose, check against the rulebook, optimise, and write the outbox.
+
+Every contact a strategy proposes passes the compliance engine's batch evaluator before the optimiser may
+choose it: a blocked contact that the rulebook would allow later the same local day is moved to that time,
+any other is dropped. The decision log keeps each blocked contact and each queued action with the rule ids
+that decided it. Nothing here commits; the job's transaction covers the outbox and the log together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, text
+
+from recoup.adapters.db import audit, portfolio
+from recoup.adapters.db.bulk import insert_new
+from recoup.adapters.db.engine import Database
+from recoup.core.audit import Cover
+from recoup.core.compliance import RulebookSet, evaluate_batch, load_rulebooks
+from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
+from recoup.core.schema import MESSAGE_CHANNELS
+from recoup.core.strategy import Capacities, assign_segments, baseline, choose, default_config
+from recoup.core.strategy import propose as default_propose
+from recoup.core.timezones import utc_offset_minutes
+from recoup.services.options import RunOptions, StepResult
+
+STRATEGIES = ("baseline", "default")
+HISTORY_DAYS = 8  # the longest lookback of a frequency rule (US: 7 calls in 7 days) plus one
+
+
+Proposer = Callable[[pl.DataFrame, date], pl.DataFrame]
+
+
+def proposer(name: str) -> Proposer:
+    if name == "baseline":
+        return baseline.propose
+    if name == "default":
+        config = default_config()
+        return lambda inputs, run_date: default_propose(inputs, run_date, config)
+    raise ValueError(f"unknown strategy {name!r} (known: {', '.join(STRATEGIES)})")
+
+
+def capacities(options: RunOptions) -> Capacities:
+    return Capacities(
+        calls=options.capacity.get("call"),
+        visits=options.capacity.get("visit"),
+        legal_reviews=options.capacity.get("legal_review"),
+        message_budget=options.message_budget,
+    )
+
+
+# ------------------------------------------------------------------------------------------- check
+
+
+def attempts_frame(scheduled: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
+    """The compliance engine's attempts for every candidate that contacts someone (legal review does not)."""
+    contacts = scheduled.filter(pl.col("channel").is_not_null())
+    return contacts.join(accounts, on="account_key", how="left").select(
+        attempt_id=pl.concat_str([pl.col("account_key").cast(pl.String), pl.lit(":"), pl.col("action")]),
+        account_key="account_key",
+        account_id="account_id",
+        debtor_id="debtor_id",
+        jurisdiction="jurisdiction",
+        channel="channel",
+        at="scheduled_at",
+        recipient=pl.lit("debtor"),
+        timezones="timezone",
+        phone=pl.col("phone").str.split(";").list.first(),
+        region="region",
+        flags="flags",
+        opted_out="opted_out",
+        consent_sms="consent_sms",
+        consent_email="consent_email",
+        consent_im="consent_im",
+        consent_call="consent_call",
+        statute_limit_on="statute_limit_on",
+    )
+
+
+def _same_local_day(frame: pl.DataFrame, run_date: date) -> pl.Expr:
+    local = pl.col("next_allowed_at") + pl.duration(minutes=pl.col("_next_offset"))
+    return pl.col("next_allowed_at").is_not_null() & (local.dt.date() == run_date)
+
+
+def check(
+    scheduled: pl.DataFrame,
+    accounts: pl.DataFrame,
+    history: pl.DataFrame,
+    rulebooks: RulebookSet,
+    run_date: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(contacts allowed today, possibly moved to a later hour, plus non-contact actions; the decision log
+    rows of the blocked ones). Both keep the candidates' columns."""
+    attempts = attempts_frame(scheduled, accounts)
+    decided = evaluate_batch(attempts, history, rulebooks)
+    keyed = scheduled.with_columns(
+        attempt_id=pl.concat_str([pl.col("account_key").cast(pl.String), pl.lit(":"), pl.col("action")])
+    ).join(decided, on="attempt_id", how="left")
+    keyed = utc_offset_minutes(
+        keyed.with_columns(pl.coalesce(pl.col("next_allowed_at"), pl.col("scheduled_at")).alias("_next_at")),
+        "_next_at",
+        "zone",
+        "_next_offset",
+    )
+    internal = pl.col("channel").is_null()
+    movable = ~pl.col("allowed").fill_null(True) & _same_local_day(keyed, run_date)
+    allowed = keyed.filter(internal | pl.col("allowed") | movable).with_columns(
+        rescheduled=movable,
+        scheduled_at=pl.when(movable).then(pl.col("next_allowed_at")).otherwise(pl.col("scheduled_at")),
+        local_offset_minutes=pl.when(movable)
+        .then(pl.col("_next_offset"))
+        .otherwise(pl.col("local_offset_minutes")),
+    )
+    blocked = keyed.filter(~internal & ~pl.col("allowed") & ~movable)
+    return allowed.drop("_next_at", "_next_offset"), blocked.drop("_next_at", "_next_offset")
+
+
+def _decision_rows(
+    blocked: pl.DataFrame, chosen: pl.DataFrame, run_date: date, first_key: int
+) -> pl.DataFrame:
+    columns = [
+        "account_key",
+        "action",
+        "channel",
+        "scheduled_at",
+        "allowed",
+        "violations",
+        "warnings",
+        "next_allowed_at",
+    ]
+    frames = [
+        blocked.select(columns),
+        chosen.filter(pl.col("channel").is_not_null())
+        .select(columns)
+        .with_columns(pl.lit(True).alias("allowed")),
+    ]
+    rows = pl.concat(frames, how="vertical_relaxed").sort("account_key", "action")
+    return rows.with_columns(
+        key=pl.int_range(first_key, first_key + rows.height, dtype=pl.Int64),
+        run_date=pl.lit(run_date),
+        violations=pl.col("violations").fill_null(""),
+        warnings=pl.col("warnings").fill_null(""),
+    ).rename({"scheduled_at": "at"})
+
+
+def _blocks_by_rule(blocked: pl.DataFrame) -> dict[str, int]:
+    if blocked.is_empty():
+        return {}
+    rules = (
+        blocked.select(pl.col("violations").str.split(";"))
+        .explode("violations")
+        .filter(pl.col("violations") != "")
+    )
+    return dict(count_by(rules, "violations"))
+
+
+# ------------------------------------------------------------------------------------------- decide
+
+
+def _next_key(connection: Connection, table: str) -> int:
+    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
+
+
+def contact_history(db: Database, run_date: date) -> pl.DataFrame:
+    """Contacts of the last days, the compliance engine's history frame."""
+    since = datetime.combine(run_date - timedelta(days=HISTORY_DAYS), datetime.min.time())
+    return portfolio.recent_contacts(db, since)
+
+
+def decide(
+    connection: Connection,
+    db: Database,
+    run_date: date,
+    options: RunOptions,
+    rulebooks: RulebookSet | None = None,
+) -> list[StepResult]:
+    """Score, segment, decide, check and queue; the outbox rows and the decision log go in inside the
+    caller's transaction."""
+    results: list[StepResult] = []
+    clock = time.perf_counter()
+
+    def done(step: str, covers: tuple[Cover | None, ...] = (), **stats: Any) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        results.append(StepResult(step, now - clock, stats, list(covers)))
+        clock = now
+
+    books = rulebooks or load_rulebooks()
+    accounts = portfolio.active_accounts(db)
+    inputs = build_inputs(
+        accounts, portfolio.contact_history(db, run_date), portfolio.promise_summary(db, run_date), run_date
+    )
+    done("score", accounts=inputs.height, model=None)
+
+    segmented = assign_segments(inputs)
+    done(
+        "segment", by_segment=dict(count_by(segmented, "segment")), by_bucket=dict(count_by(inputs, "bucket"))
+    )
+
+    candidates = proposer(options.strategy)(inputs, run_date)
+    done(
+        "decide",
+        strategy=options.strategy,
+        candidates=candidates.height,
+        by_action=dict(count_by(candidates, "action")),
+    )
+
+    scheduled = schedule(candidates, inputs, run_date)
+    allowed, blocked = check(scheduled, accounts, contact_history(db, run_date), books, run_date)
+    done(
+        "check",
+        checked=scheduled.height,
+        allowed=allowed.height,
+        rescheduled=int(allowed.get_column("rescheduled").sum() or 0),
+        blocked=blocked.height,
+        blocks_by_rule=_blocks_by_rule(blocked),
+        rulebooks={code: book.version for code, book in sorted(books.books.items())},
+    )
+
+    chosen = choose(allowed, capacities(options), debtors=inputs.select("account_key", "debtor_id"))
+    rows = outbox_rows(chosen, inputs, run_date, options.sender, first_key=_next_key(connection, "actions"))
+    queued = insert_new(connection, db, "actions", rows, ("account_key", "run_date", "action"))
+    log = _decision_rows(blocked, chosen, run_date, _next_key(connection, "compliance_decisions"))
+    logged = insert_new(connection, db, "compliance_decisions", log, ("run_date", "account_key", "action"))
+    outbox = audit.written_cover(connection, "actions", rows, queued, exclude=("status",))
+    decisions = audit.written_cover(connection, "compliance_decisions", log, logged)
+    done(
+        "queue",
+        (outbox, decisions),
+        queued=queued,
+        decisions_logged=logged,
+        by_action=dict(count_by(rows, "action")),
+        messages=int(rows.filter(pl.col("action").is_in(list(MESSAGE_CHANNELS))).height),
+    )
+    return results
