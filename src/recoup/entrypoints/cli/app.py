@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from recoup.entrypoints.cli import daily, database, imports, serve, simulate
+from recoup.entrypoints.cli import audit, channels, daily, database, imports, payments, serve, simulate
 from recoup.entrypoints.cli.common import Globals
 
 app = typer.Typer(
@@ -40,6 +40,9 @@ app.command("report")(daily.report)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate_command)
 app.command("demo")(simulate.demo)
+app.add_typer(audit.app, name="audit")
+app.add_typer(channels.app, name="channels")
+app.add_typer(payments.app, name="payments")
 
 
 def main() -> None:
