@@ -156,52 +156,44 @@ def reconcile(
 
 
 def _lookup(accounts: pl.DataFrame) -> pl.DataFrame:
-    """One row per (account_id, creditor_id) with ``__matches``: how many creditors use the account_id."""
-    return (
-        accounts.select([pl.col(name).cast(dtype) for name, dtype in LOOKUP_SCHEMA.items()])
-        .drop_nulls(["account_id", "creditor_id"])
-        .unique(["account_id", "creditor_id"], keep="first")
-        .with_columns(__matches=pl.len().over("account_id").cast(pl.Int64))
+    """The stored accounts as typed lookup rows (account_id, creditor_id, currency, account_key)."""
+    return accounts.select([pl.col(name).cast(dtype) for name, dtype in LOOKUP_SCHEMA.items()]).drop_nulls(
+        ["account_id", "creditor_id"]
     )
 
 
 def _with_accounts(frame: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFrame:
-    """``__matches``, ``__creditor``, ``__currency``, ``__account_key`` for each row (as `attach_accounts`
-    does for the intake, without building the list of creditors for every account)."""
-    by_id = lookup.unique("account_id", keep="any").select(
-        "account_id",
-        __n_any="__matches",
-        __creditor_any="creditor_id",
-        __currency_any="currency",
-        __key_any="account_key",
+    """``__matches`` (how many creditors' accounts fit), ``__creditor``, ``__currency`` and
+    ``__account_key`` for each row. A row with a creditor_id matches that creditor's account only;
+    without one, the account_id must belong to exactly one creditor."""
+    by_id = lookup.group_by("account_id").agg(
+        __n_any=pl.col("creditor_id").n_unique().cast(pl.Int64),
+        __creditor_any=pl.col("creditor_id").first(),
+        __currency_any=pl.col("currency").first(),
+        __key_any=pl.col("account_key").first(),
     )
     joined = frame.join(by_id, on="account_id", how="left")
     given = pl.col("creditor_id").is_not_null()
     if frame.get_column("creditor_id").null_count() < frame.height:
-        exact = lookup.select(
+        exact = lookup.unique(["account_id", "creditor_id"], keep="first").select(
             "account_id",
             "creditor_id",
             __currency_exact="currency",
             __key_exact="account_key",
-            __n_exact=pl.lit(1),
+            __n_exact=pl.lit(1, dtype=pl.Int64),
         )
         joined = joined.join(exact, on=["account_id", "creditor_id"], how="left")
+        matches = pl.when(given).then(pl.col("__n_exact")).otherwise(pl.col("__n_any"))
+        chosen = {
+            "__creditor": pl.when(given).then(pl.col("creditor_id")).otherwise(pl.col("__creditor_any")),
+            "__currency": pl.when(given).then(pl.col("__currency_exact")).otherwise(pl.col("__currency_any")),
+            "__account_key": pl.when(given).then(pl.col("__key_exact")).otherwise(pl.col("__key_any")),
+        }
     else:
-        joined = joined.with_columns(
-            __currency_exact=pl.lit(None, dtype=pl.String),
-            __key_exact=pl.lit(None, dtype=pl.Int64),
-            __n_exact=pl.lit(None, dtype=pl.Int32),
-        )
-    return joined.with_columns(
-        __matches=pl.when(given)
-        .then(pl.col("__n_exact"))
-        .otherwise(pl.col("__n_any"))
-        .fill_null(0)
-        .cast(pl.Int64),
-        __creditor=pl.when(given).then(pl.col("creditor_id")).otherwise(pl.col("__creditor_any")),
-        __currency=pl.when(given).then(pl.col("__currency_exact")).otherwise(pl.col("__currency_any")),
-        __account_key=pl.when(given).then(pl.col("__key_exact")).otherwise(pl.col("__key_any")),
-    )
+        matches = pl.col("__n_any")
+        chosen = {"__creditor": pl.col("__creditor_any"), "__currency": pl.col("__currency_any")}
+        chosen["__account_key"] = pl.col("__key_any")
+    return joined.with_columns(__matches=matches.fill_null(0), **chosen)
 
 
 def _with_stored(frame: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
@@ -286,7 +278,7 @@ def _explain(
     creditors = (
         lookup.filter(pl.col("account_id").is_in(ambiguous.implode()))
         .group_by("account_id")
-        .agg(__creditors=pl.col("creditor_id").sort().str.join(", "))
+        .agg(__creditors=pl.col("creditor_id").unique().sort().str.join(", "))
     )
     # Outcomes exclude one another, so the first non-null of these is the row's own reason.
     reason = pl.coalesce([pl.when(pl.col("outcome") == o).then(why) for o, why in _reasons(now).items()])

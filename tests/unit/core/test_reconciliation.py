@@ -279,3 +279,15 @@ def test_amounts_are_read_as_parse_minor_reads_them(text: str, currency: str) ->
         assert result.matched.get_column("amount").to_list() == [expected]
     else:
         assert result.exceptions.get_column("outcome").to_list() == ["bad_amount"]
+
+
+def test_a_lookup_listing_an_account_twice_neither_doubles_rows_nor_makes_it_ambiguous() -> None:
+    doubled = pl.concat([ACCOUNTS, ACCOUNTS])
+    rows = _file(
+        ("P1", "A1", "1.00", "CNY", "2026-03-02T09:00:00Z", None),
+        ("P2", "A2", "1.00", "CNY", "2026-03-02T09:00:00Z", "BANK"),
+        creditor=True,
+    )
+    result = reconcile(rows, accounts=doubled, stored=NO_STORED, file="f.csv")
+    assert result.matched.select("row", "account_key").rows() == [(2, 1), (3, 2)]
+    assert result.exceptions.is_empty()
