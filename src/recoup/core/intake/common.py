@@ -236,8 +236,11 @@ def money(column: str, currency_column: str, *, allow_negative: bool = False) ->
         value.str.replace(".", "", literal=True)
         .cast(pl.Int64, strict=False)
         .alias(helper(column, "integer")),
-        pl.when(value.str.contains(".", literal=True))
-        .then(value.str.len_bytes().cast(pl.Int64) - value.str.find(".", literal=True).cast(pl.Int64) - 1)
+        value.str.find(".", literal=True).cast(pl.Int64).alias(helper(column, "point")),
+    )
+    decimals = (
+        pl.when(own("point").is_not_null())
+        .then(value.str.len_bytes().cast(pl.Int64) - own("point") - 1)
         .otherwise(0)
         .alias(helper(column, "decimals")),
     )
@@ -274,7 +277,7 @@ def money(column: str, currency_column: str, *, allow_negative: bool = False) ->
     ]
     if not allow_negative:
         checks.append(Check(column, judged & (own("minor") < 0), pl.format("{} is negative", shown(value))))
-    return Parsed(own("minor"), checks, (read, minor))
+    return Parsed(own("minor"), checks, (read, decimals, minor))
 
 
 def _malformed_money_message(value: pl.Expr) -> pl.Expr:
