@@ -183,7 +183,8 @@ def recent_contacts(db: Database, since: datetime) -> pl.DataFrame:
     """Contact events since ``since`` with their debtor: the compliance engine's history frame."""
     return read_frame(
         db,
-        "SELECT e.account_key, c.debtor_id, e.channel, e.at, e.direction, e.outcome FROM events e "
+        "SELECT e.account_key, c.debtor_id, e.channel, e.at, e.utc_offset_minutes, e.direction, e.outcome "
+        "FROM events e "
         'JOIN accounts c ON c."key" = e.account_key '
         f"WHERE e.type = 'contact' AND e.at >= {sql_literal(since)}",
         {
@@ -191,6 +192,7 @@ def recent_contacts(db: Database, since: datetime) -> pl.DataFrame:
             "debtor_id": pl.String(),
             "channel": pl.String(),
             "at": UTC_INSTANT,
+            "utc_offset_minutes": pl.Int32(),
             "direction": pl.String(),
             "outcome": pl.String(),
         },

@@ -18,6 +18,7 @@ from recoup.entrypoints.cli.common import globals_of, out, parse_date, progress,
 from recoup.entrypoints.jobs.daily import RunSummary, run_day
 from recoup.services import reporting
 from recoup.services.daily_run import STEPS, RunOptions
+from recoup.services.deciding import STRATEGIES
 
 export_app = typer.Typer(help="Write what Recoup decided.", no_args_is_help=True)
 
@@ -37,8 +38,15 @@ def parse_capacity(text: str | None, defaults: dict[str, int]) -> dict[str, int]
     return capacity
 
 
-def run_options(app: App, capacity: str | None, budget: str | None) -> RunOptions:
+def run_options(
+    app: App, capacity: str | None, budget: str | None, strategy: str | None = None
+) -> RunOptions:
     settings = app.settings
+    chosen = strategy or settings.strategy
+    if chosen not in STRATEGIES:
+        raise typer.BadParameter(
+            f"{chosen!r}: known strategies are {', '.join(STRATEGIES)}", param_hint="--strategy"
+        )
     message_budget = settings.message_budget
     if budget is not None:
         try:
@@ -48,7 +56,7 @@ def run_options(app: App, capacity: str | None, budget: str | None) -> RunOption
     return RunOptions(
         capacity=parse_capacity(capacity, {"call": settings.call_capacity, "visit": settings.visit_capacity}),
         message_budget=message_budget,
-        strategy=settings.strategy,
+        strategy=chosen,
         sender=Sender(agency=settings.agency_name, phone=settings.agency_phone),
         grace_days=settings.promise_grace_days,
     )
@@ -87,7 +95,7 @@ def run(
     app = g.app()
     try:
         day = parse_date(run_date) or app.clock().date()
-        options = run_options(app, capacity, budget)
+        options = run_options(app, capacity, budget, strategy)
         with progress(g.show_progress and not as_json, total=len(STEPS), description=f"run {day}") as advance:
             summary = run_day(
                 app, day, options, progress=lambda step: advance(description=f"run {day}: {step}")

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 import typer
 from rich.table import Table
 
 from recoup.bootstrap import App
+from recoup.config import Settings
 from recoup.entrypoints.cli.common import Globals, globals_of, out, parse_date, progress, user_errors
 from recoup.entrypoints.cli.daily import run_options
+from recoup.entrypoints.jobs.comparison import compare, summary
 from recoup.entrypoints.jobs.simulation import SimulationPlan, SimulationResult, simulate
+from recoup.services.deciding import STRATEGIES
 
 DEMO_DATABASE = "recoup-demo.db"
 
@@ -90,11 +95,24 @@ def simulate_command(
     seed: Annotated[int, typer.Option("--seed", help="seed of the portfolio and the debtors")] = 7,
     start: Annotated[str | None, typer.Option("--start", help="first run date (default 2026-03-02)")] = None,
     capacity: Annotated[str | None, typer.Option("--capacity", help="agent capacity, e.g. call=500")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="baseline or default")] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="strategies to compare on identical debtors, e.g. baseline,default"),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=1, max=50, help="with --compare: seeds S, S+1, ...")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="with --compare: machine-readable output")] = False,
 ) -> None:
     """Generate a synthetic portfolio and run daily cycles against the simulated debtors.
 
-    Uses the database named by --db (it must hold no accounts) or a fresh simulation.db."""
+    Uses the database named by --db (it must hold no accounts) or a fresh simulation.db. With --compare,
+    each strategy runs in a fresh database of its own on the same portfolio and debtors."""
     g = globals_of(ctx)
+    if compare:
+        _compare(g, compare, accounts, days, seed, seeds, start, capacity, as_json)
+        return
     if g.database_url is None:
         g = Globals(database_url=_fresh_sqlite("simulation.db"), quiet=g.quiet)
     app = g.app()
@@ -104,7 +122,7 @@ def simulate_command(
             days=days,
             seed=seed,
             start=parse_date(start, "--start") or date(2026, 3, 2),
-            options=run_options(app, capacity, None),
+            options=run_options(app, capacity, None, strategy),
         )
         _run(g, app, plan, every=max(days // 12, 1))
     finally:
@@ -139,3 +157,74 @@ def demo(
         from recoup.entrypoints.cli.serve import serve_app
 
         serve_app(g, host, port)
+
+
+def _compare(
+    g: Globals,
+    strategies_text: str,
+    accounts: int,
+    days: int,
+    seed: int,
+    seeds: int,
+    start: str | None,
+    capacity: str | None,
+    as_json: bool,
+) -> None:
+    strategies = [s.strip() for s in strategies_text.split(",") if s.strip()]
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if len(strategies) < 2 or unknown:
+        raise typer.BadParameter(
+            f"name two or more of {', '.join(STRATEGIES)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+            param_hint="--compare",
+        )
+    settings = Settings()
+    probe = App(settings=settings, db=None)  # type: ignore[arg-type]  # run_options reads settings only
+    options = run_options(probe, capacity, None)
+    first = parse_date(start, "--start") or date(2026, 3, 2)
+    outcomes = []
+    total = len(strategies) * seeds * days
+    with progress(g.show_progress and not as_json, total=total, description="comparing") as advance:
+        for offset in range(seeds):
+            plan = SimulationPlan(
+                accounts=accounts, days=days, seed=seed + offset, start=first, options=options
+            )
+            outcomes += compare(
+                strategies, plan, settings, on_day=lambda s, d: advance(description=f"{s} {d}")
+            )
+    table = summary(outcomes)
+    if as_json:
+        print(json.dumps({"runs": [o.as_dict() for o in outcomes], "summary": table.to_dicts()}, default=str))
+    elif not g.quiet:
+        out.print(_comparison_table(table, accounts, days, seed, seeds))
+
+
+def _comparison_table(frame: pl.DataFrame, accounts: int, days: int, seed: int, seeds: int) -> Table:
+    table = Table(
+        title=f"{accounts} accounts, {days} days, seeds {seed}..{seed + seeds - 1} (amounts in yuan)"
+    )
+    for column in (
+        "strategy",
+        "net recovery",
+        "collected",
+        "cost",
+        "contacts/acct",
+        "complaints",
+        "opt-outs",
+        "violations",
+        "ratio",
+    ):
+        table.add_column(column, justify="right")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            row["strategy"],
+            f"{row['net_recovery'] / 100:,.0f}",
+            f"{row['collected'] / 100:,.0f}",
+            f"{row['cost'] / 100:,.0f}",
+            f"{row['contacts_per_account']:.2f}",
+            f"{row['complaints']:.1f}",
+            f"{row['opt_outs']:.1f}",
+            str(row["violations"]),
+            f"{row['ratio_net_recovery']:.3f}",
+        )
+    return table
