@@ -56,11 +56,19 @@ def capacities(options: RunOptions) -> Capacities:
 # ------------------------------------------------------------------------------------------- check
 
 
+def attempt_id() -> pl.Expr:
+    """One id per candidate contact: an account may be offered the same action on several channels."""
+    return pl.concat_str(
+        [pl.col("account_key").cast(pl.String), pl.col("action"), pl.col("channel").fill_null("")],
+        separator=":",
+    )
+
+
 def attempts_frame(scheduled: pl.DataFrame, accounts: pl.DataFrame) -> pl.DataFrame:
     """The compliance engine's attempts for every candidate that contacts someone (legal review does not)."""
     contacts = scheduled.filter(pl.col("channel").is_not_null())
     return contacts.join(accounts, on="account_key", how="left").select(
-        attempt_id=pl.concat_str([pl.col("account_key").cast(pl.String), pl.lit(":"), pl.col("action")]),
+        attempt_id=attempt_id(),
         account_key="account_key",
         account_id="account_id",
         debtor_id="debtor_id",
@@ -97,9 +105,7 @@ def check(
     rows of the blocked ones). Both keep the candidates' columns."""
     attempts = attempts_frame(scheduled, accounts)
     decided = evaluate_batch(attempts, history, rulebooks)
-    keyed = scheduled.with_columns(
-        attempt_id=pl.concat_str([pl.col("account_key").cast(pl.String), pl.lit(":"), pl.col("action")])
-    ).join(decided, on="attempt_id", how="left")
+    keyed = scheduled.with_columns(attempt_id=attempt_id()).join(decided, on="attempt_id", how="left")
     keyed = utc_offset_minutes(
         keyed.with_columns(pl.coalesce(pl.col("next_allowed_at"), pl.col("scheduled_at")).alias("_next_at")),
         "_next_at",
