@@ -74,3 +74,16 @@ def test_contacts_come_with_their_accounts(db: Database, tmp_path: Path) -> None
         db, raw((DATA / "accounts_small.csv").read_text(encoding="utf-8"), tmp_path), contacts=contacts
     )
     assert again.contacts_inserted == 0
+
+
+def test_bulk_updates_of_different_columns_share_a_transaction(db: Database, tmp_path: Path) -> None:
+    import polars as pl
+
+    from recoup.adapters.db.bulk import read_frame, update_rows
+
+    load_accounts(db, raw((DATA / "accounts_small.csv").read_text(encoding="utf-8"), tmp_path))
+    with db.engine.begin() as connection:
+        update_rows(connection, db, "accounts", pl.DataFrame({"key": [1], "fees": [7]}), "key")
+        update_rows(connection, db, "accounts", pl.DataFrame({"key": [1], "interest": [8], "flags": ["x"]}), "key")
+    row = read_frame(db, 'SELECT fees, interest, flags FROM accounts WHERE "key" = 1').row(0)
+    assert row == (7, 8, "x")

@@ -225,11 +225,13 @@ def update_rows(connection: Connection, db: Database, table: str, frame: pl.Data
         return frame.height
     stage = f"stage_update_{table}"
     with raw.cursor() as cursor:
+        # Shaped by this call's columns: a staging table left by an earlier update of other columns
+        # in the same transaction must not be reused.
+        cursor.execute(f'DROP TABLE IF EXISTS "{stage}"')
         cursor.execute(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" AS SELECT {", ".join(frame.columns)} '
+            f'CREATE TEMPORARY TABLE "{stage}" ON COMMIT DROP AS SELECT {", ".join(frame.columns)} '
             f'FROM "{table}" WITH NO DATA'
         )
-        cursor.execute(f'TRUNCATE "{stage}"')
     insert_frame(connection, db, stage, frame)
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in others)
     with raw.cursor() as cursor:
