@@ -28,12 +28,14 @@ def build_inputs(
     promises: pl.DataFrame,
     run_date: date,
     scores: pl.DataFrame | None = None,
+    plans: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """DECISION_INPUT_SCHEMA rows (plus zone columns) for every active account on ``run_date``.
 
     accounts: active accounts (see adapters.db.portfolio.active_accounts); history: account_key,
     last_contact_on, contacts_7d; promises: account_key, open_promises, broken_promises_60d;
-    scores: account_key, ability_score, willingness_score (absent before any model exists).
+    scores: account_key, ability_score, willingness_score (absent before any model exists);
+    plans: account_key, on_plan for the accounts with a current or late installment plan.
     """
     frame = (
         accounts.join(history, on="account_key", how="left")
@@ -49,7 +51,6 @@ def build_inputs(
             contacts_7d=pl.col("contacts_7d").fill_null(0),
             open_promise=pl.col("open_promises").fill_null(0) > 0,
             broken_promises_60d=pl.col("broken_promises_60d").fill_null(0),
-            on_plan=pl.lit(False),
             has_phone=_present("phone"),
             has_email=_present("email"),
             has_im=_present("im_handle"),
@@ -63,6 +64,12 @@ def build_inputs(
     )
     if scores is not None:
         frame = frame.join(scores, on="account_key", how="left")
+    on_plan = plans.select("account_key", "on_plan") if plans is not None else None
+    frame = (
+        frame.join(on_plan, on="account_key", how="left").with_columns(pl.col("on_plan").fill_null(False))
+        if on_plan is not None
+        else frame.with_columns(on_plan=pl.lit(False))
+    )
     zones = frame.select("account_key", zone=zone_column(frame))
     return conform(frame, DECISION_INPUT_SCHEMA).join(zones, on="account_key", how="left")
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from recoup.adapters.db import audit, portfolio
 from recoup.adapters.db.bulk import insert_new
 from recoup.adapters.db.engine import Database
+from recoup.adapters.db.payment_queries import plan_summary
 from recoup.core.audit import Cover
 from recoup.core.compliance import RulebookSet, evaluate_batch, load_rulebooks
 from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
@@ -198,7 +199,11 @@ def decide(
     books = rulebooks or load_rulebooks()
     accounts = portfolio.active_accounts(db)
     inputs = build_inputs(
-        accounts, portfolio.contact_history(db, run_date), portfolio.promise_summary(db, run_date), run_date
+        accounts,
+        portfolio.contact_history(db, run_date),
+        portfolio.promise_summary(db, run_date),
+        run_date,
+        plans=plan_summary(db),
     )
     done("score", accounts=inputs.height, model=None)
 

@@ -85,7 +85,13 @@ def propose(inputs: pl.DataFrame, run_date: date, config: BaselineConfig | None 
         & (pl.col("balance") >= cfg.legal_min_balance)
     )
     action = (
-        pl.when(_on_hold() | (pl.col("balance") <= 0) | (dpd <= 0) | pl.col("open_promise").fill_null(False))
+        pl.when(
+            _on_hold()
+            | (pl.col("balance") <= 0)
+            | (dpd <= 0)
+            | pl.col("open_promise").fill_null(False)
+            | pl.col("on_plan").fill_null(False)
+        )
         .then(pl.lit(None, dtype=pl.String))
         .when(legal_day)
         .then(pl.lit("legal_review"))
