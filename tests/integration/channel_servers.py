@@ -46,7 +46,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Arrived:
     mail_from: str
     rcpt_tos: list[str]
-    message: EmailMessage
+    content: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
 
 
 class _SmtpHandler:
@@ -65,10 +71,8 @@ class _SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
         with self.sink.lock:
-            self.sink.arrived.append(Arrived(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            self.sink.arrived.append(Arrived(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
 
 
@@ -150,6 +154,7 @@ class ProviderState:
 
 class _ProviderHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
     server: _ProviderHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet

@@ -21,6 +21,7 @@ Signed provider protocol (form parameters, `signing.sign_params`):
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from recoup.adapters.channels.gateway import (
     TransientError,
     failed_all,
 )
-from recoup.adapters.channels.signing import sign_body, sign_params
+from recoup.adapters.channels.signing import form_body, sign_body, sign_params
 
 Clock = Callable[[], datetime]
 
@@ -46,7 +47,11 @@ def _utc_now() -> datetime:
 
 def _client(timeout: float, connections: int, transport: httpx.BaseTransport | None) -> httpx.Client:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.Client(timeout=timeout, limits=limits, transport=transport)
+    # Headers and body leave in two writes: without TCP_NODELAY the body can wait for a delayed ACK.
+    chosen = transport or httpx.HTTPTransport(
+        limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    )
+    return httpx.Client(timeout=timeout, limits=limits, transport=chosen)
 
 
 def _post(client: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
@@ -182,7 +187,8 @@ class SignedSmsGateway:
             now=self.clock(),
             signature_method=self.signature_method,
         )
-        response = _post(self.client, self.url, data=params)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        response = _post(self.client, self.url, content=form_body(params), headers=headers)
         payload = (
             response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
         )

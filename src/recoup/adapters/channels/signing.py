@@ -18,12 +18,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
-from urllib.parse import quote
 
 MAX_SKEW: Final = timedelta(minutes=5)
 TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
@@ -49,15 +49,31 @@ class Verified:
     at: datetime
 
 
+_UNRESERVED_RUN: Final = re.compile(rb"[^A-Za-z0-9_.~-]+")
+
+
+def _escape_run(match: re.Match[bytes]) -> bytes:
+    return b"%" + match.group().hex("%").upper().encode("ascii")
+
+
 def percent_encode(value: str) -> str:
-    return quote(value, safe="~")
+    """RFC 3986 percent-encoding of UTF-8 (what ``urllib.parse.quote(value, safe="~")`` gives), a run of
+    escaped bytes at a time: a batch of Chinese messages is mostly bytes to escape."""
+    return _UNRESERVED_RUN.sub(_escape_run, value.encode("utf-8")).decode("ascii")
+
+
+def form_body(params: Mapping[str, str]) -> bytes:
+    """``params`` as an application/x-www-form-urlencoded body (spaces as %20, which forms accept)."""
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items()).encode("ascii")
 
 
 def string_to_sign(params: Mapping[str, str], method: str = "POST") -> str:
     canonical = "&".join(
         f"{percent_encode(k)}={percent_encode(params[k])}" for k in sorted(params) if k != "Signature"
     )
-    return f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
+    # Encoding the canonical string again only touches '%', '&' and '=' (all else is unreserved).
+    encoded = canonical.replace("%", "%25").replace("&", "%26").replace("=", "%3D")
+    return f"{method}&{percent_encode('/')}&{encoded}"
 
 
 def params_signature(params: Mapping[str, str], secret: str, method: str = "POST") -> str:

@@ -54,7 +54,7 @@ def test_an_email_arrives_with_headers_and_plain_and_html_parts(smtp_sink: SmtpS
         [result] = gateway.send([_message("recoup-7", "zhang@example.cn")])
     finally:
         gateway.close()
-    assert result.status == "delivered"
+    assert result.status == "delivered", result.error
     assert result.provider_message_id == "recoup-7@agency.example"
     [arrived] = smtp_sink.arrived
     assert arrived.rcpt_tos == ["zhang@example.cn"]

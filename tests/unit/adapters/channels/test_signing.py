@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from recoup.adapters.channels.signing import (
     SignatureRejected,
+    form_body,
     params_signature,
+    percent_encode,
     sign_body,
     sign_params,
     string_to_sign,
@@ -92,3 +94,30 @@ def test_body_signatures() -> None:
         verify_body({}, body, secret="k", now=NOW)
     with pytest.raises(SignatureRejected, match="outside"):
         verify_body(headers, body, secret="k", now=NOW + timedelta(hours=1))
+
+
+@given(st.text())
+def test_percent_encoding_is_urllib_quote_with_tilde_safe(value: str) -> None:
+    from urllib.parse import quote
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # lone surrogates are not text a message can carry
+    assert percent_encode(value) == quote(value, safe="~")
+
+
+@given(st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=5))
+def test_form_bodies_parse_back(params: dict[str, str]) -> None:
+    from urllib.parse import parse_qsl
+
+    clean = {k: v for k, v in params.items() if _encodable(k) and _encodable(v)}
+    assert dict(parse_qsl(form_body(clean).decode(), keep_blank_values=True)) == clean
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
