@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,7 +25,9 @@ from recoup.adapters.channels.signing import sign_body, sign_params
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
 from recoup.entrypoints.api.app import create_app
+from recoup.entrypoints.jobs.daily import run_day
 from recoup.entrypoints.jobs.dispatch import dispatch_outbox
+from recoup.services.daily_run import RunOptions
 
 AT = "2026-03-02T11:05:00+08:00"
 
@@ -214,3 +217,43 @@ def test_the_signed_provider_posts_replies_as_signed_form_parameters(sent: World
     assert accepted.json()["opt_outs"] == 1
     opted = dict(read_frame(sent.app.db, "SELECT account_id, opted_out FROM accounts").iter_rows())
     assert opted["S1"] == "sms"
+
+
+def test_queue_send_receipts_and_a_stop_that_the_next_run_respects(
+    sent: World, provider: ProviderServer
+) -> None:
+    """The issue's path: the daily run queued, the dispatcher delivered to the local servers (fixture),
+    receipts come back as contact events, and a STOP by webhook means no SMS on the next run."""
+    db = sent.app.db
+    by_key = {d.key: d for d in provider.state.delivered.values()}
+    receipts = [{"id": key, "status": "delivered", "at": AT} for key in by_key]
+    body, headers = _signed({"receipts": receipts}, "e2e-1")
+    stop, stop_headers = _signed(
+        {"replies": [{"id": "up-9", "from": "+86 138 0013 8001", "text": "退订", "at": AT}]}, "e2e-2"
+    )
+    with _client(sent) as client:
+        assert client.post("/webhooks/sms-webhook/receipts", content=body, headers=headers).status_code == 200
+        assert (
+            client.post("/webhooks/sms-webhook/replies", content=stop, headers=stop_headers).status_code
+            == 200
+        )
+    contacts = read_frame(
+        db,
+        "SELECT c.account_id, e.channel, e.direction, e.outcome FROM events e "
+        "JOIN accounts c ON c.\"key\" = e.account_key WHERE e.type = 'contact' ORDER BY c.account_id, e.direction",
+    ).rows()
+    assert contacts == [
+        ("E1", "email", "outbound", "delivered"),
+        ("S1", "sms", "inbound", "replied"),
+        ("S1", "sms", "outbound", "delivered"),
+        ("S2", "sms", "outbound", "delivered"),
+    ]
+    sent.clock.now = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
+    run_day(sent.app, date(2026, 3, 9), RunOptions())
+    proposed = read_frame(
+        db,
+        'SELECT c.account_id, a.action FROM actions a JOIN accounts c ON c."key" = a.account_key '
+        "WHERE a.run_date = '2026-03-09'",
+    ).rows()
+    assert ("S2", "sms") in proposed
+    assert not [row for row in proposed if row[0] == "S1"]
