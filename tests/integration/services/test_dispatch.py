@@ -151,7 +151,7 @@ def test_messages_not_sent_by_the_evening_expire(world: World, provider: Provide
     assert provider.state.delivered == {}
 
 
-def test_limit_and_rate_limits(world: World, provider: ProviderServer) -> None:
+def test_a_limit_and_small_batches(world: World, provider: ProviderServer) -> None:
     app, dispatcher, settings = world.app, world.dispatcher, world.settings
     first = dispatch_outbox(app, dispatcher, settings, limit=1)
     assert first.claimed == 1
