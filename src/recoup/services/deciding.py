@@ -9,7 +9,7 @@ that decided it. Nothing here commits; the job's transaction covers the outbox a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,13 +20,17 @@ from recoup.adapters.db import audit, portfolio
 from recoup.adapters.db.bulk import insert_new
 from recoup.adapters.db.engine import Database
 from recoup.adapters.db.payment_queries import plan_summary
+from recoup.adapters.models.registry import ModelRegistry
 from recoup.core.audit import Cover
 from recoup.core.compliance import RulebookSet, evaluate_batch, load_rulebooks
 from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
 from recoup.core.schema import MESSAGE_CHANNELS
+from recoup.core.scoring.artifacts import VersionedScorer
+from recoup.core.scoring.features import build_features
 from recoup.core.strategy import Capacities, assign_segments, baseline, choose, default_config
 from recoup.core.strategy import propose as default_propose
 from recoup.core.timezones import utc_offset_minutes
+from recoup.services.modeling import score_accounts, scoring_models
 from recoup.services.options import RunOptions, StepResult
 
 STRATEGIES = ("baseline", "default")
@@ -172,6 +176,46 @@ def _next_key(connection: Connection, table: str) -> int:
     return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
 
 
+SCORING_LOOKBACK_DAYS = 365
+
+
+def score(
+    db: Database, accounts: pl.DataFrame, run_date: date, models: Mapping[str, VersionedScorer]
+) -> pl.DataFrame:
+    """Ability and willingness for every account, with reason codes, from a year of its events."""
+    since = datetime.combine(run_date - timedelta(days=SCORING_LOOKBACK_DAYS), datetime.min.time())
+    features = build_features(accounts, portfolio.scoring_events(db, since), run_date)
+    return score_accounts(features, models)
+
+
+def model_version(models: Mapping[str, VersionedScorer]) -> str:
+    return ";".join(f"{kind}={model.version}" for kind, model in sorted(models.items()))
+
+
+def with_score_reasons(chosen: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
+    """Append the score reason codes (what lowers ability and willingness) to each action's reasons."""
+    drivers = scores.select(
+        "account_key",
+        _drivers=pl.concat_str(
+            [
+                pl.concat_str([pl.lit("ability:"), pl.col("ability_reasons").str.replace_all(";", ",")]),
+                pl.concat_str(
+                    [pl.lit("willingness:"), pl.col("willingness_reasons").str.replace_all(";", ",")]
+                ),
+            ],
+            separator=";",
+            ignore_nulls=True,
+        ),
+    )
+    return (
+        chosen.join(drivers, on="account_key", how="left")
+        .with_columns(
+            reasons=pl.concat_str([pl.col("reasons"), pl.col("_drivers")], separator=";", ignore_nulls=True)
+        )
+        .drop("_drivers")
+    )
+
+
 def contact_history(db: Database, run_date: date) -> pl.DataFrame:
     """Contacts of the last days, the compliance engine's history frame."""
     since = datetime.combine(run_date - timedelta(days=HISTORY_DAYS), datetime.min.time())
@@ -198,14 +242,17 @@ def decide(
 
     books = rulebooks or load_rulebooks()
     accounts = portfolio.active_accounts(db)
+    models = scoring_models(ModelRegistry(options.model_dir) if options.model_dir else None)
+    scores = score(db, accounts, run_date, models)
     inputs = build_inputs(
         accounts,
         portfolio.contact_history(db, run_date),
         portfolio.promise_summary(db, run_date),
         run_date,
+        scores=scores.select("account_key", "ability_score", "willingness_score"),
         plans=plan_summary(db),
     )
-    done("score", accounts=inputs.height, model=None)
+    done("score", accounts=inputs.height, models={kind: model.version for kind, model in models.items()})
 
     segmented = assign_segments(inputs)
     done(
@@ -232,8 +279,17 @@ def decide(
         rulebooks={code: book.version for code, book in sorted(books.books.items())},
     )
 
-    chosen = choose(allowed, capacities(options), debtors=inputs.select("account_key", "debtor_id"))
-    rows = outbox_rows(chosen, inputs, run_date, options.sender, first_key=_next_key(connection, "actions"))
+    chosen = with_score_reasons(
+        choose(allowed, capacities(options), debtors=inputs.select("account_key", "debtor_id")), scores
+    )
+    rows = outbox_rows(
+        chosen,
+        inputs,
+        run_date,
+        options.sender,
+        first_key=_next_key(connection, "actions"),
+        model_version=model_version(models),
+    )
     queued = insert_new(connection, db, "actions", rows, ("account_key", "run_date", "action"))
     log = _decision_rows(blocked, chosen, run_date, _next_key(connection, "compliance_decisions"))
     logged = insert_new(connection, db, "compliance_decisions", log, ("run_date", "account_key", "action"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from recoup.core.audit import Cover
@@ -17,6 +18,7 @@ class RunOptions:
     strategy: str = "baseline"
     sender: Sender = field(default_factory=Sender)
     grace_days: int = 3
+    model_dir: Path | None = None  # where promoted models live; none: the built-in scorecards
 
 
 @dataclass

@@ -117,14 +117,22 @@ _BASE_COLUMNS = (
     "income_monthly",
     "placed_on",
     "statute_limit_on",
+    "original_amount",
+    "opened_on",
+    "last_payment_on",
+    "last_payment_amount",
+    "employment_status",
+    "age",
+    "attributes",
+    "collected",
+    "credit",
 )
 
 
 def active_accounts(db: Database) -> pl.DataFrame:
     """Every active account with what deciding needs."""
     schema = {"account_key": pl.Int64(), **{c: ACCOUNT_SCHEMA.get(c, pl.String()) for c in _BASE_COLUMNS}}
-    schema["placed_on"] = pl.Date()
-    schema["opted_out"] = pl.String()
+    schema.update(placed_on=pl.Date(), opted_out=pl.String(), collected=pl.Int64(), credit=pl.Int64())
     columns = ", ".join(f'"{c}"' for c in _BASE_COLUMNS)
     return read_frame(
         db, f"SELECT \"key\" AS account_key, {columns} FROM accounts WHERE status = 'active'", schema
@@ -210,3 +218,28 @@ def blocks_by_rule(db: Database, run_date: date) -> dict[str, int]:
     rules = frame.select(pl.col("violations").str.split(";")).explode("violations")
     counts = rules.filter(pl.col("violations") != "").group_by("violations").len().sort("violations")
     return {str(rule): int(n) for rule, n in counts.iter_rows()}
+
+
+SCORING_EVENT_TYPES = ("payment", "contact", "promise", "dispute", "dispute_resolved", "complaint")
+
+
+def scoring_events(db: Database, since: datetime) -> pl.DataFrame:
+    """The events the scores look at (payments, contacts, promises, disputes, complaints) since ``since``."""
+    kinds = ", ".join(f"'{k}'" for k in SCORING_EVENT_TYPES)
+    columns = (
+        "account_key",
+        "event_id",
+        "at",
+        "utc_offset_minutes",
+        "type",
+        "channel",
+        "direction",
+        "outcome",
+        "amount",
+        "promise_due_on",
+    )
+    return read_frame(
+        db,
+        f"SELECT {', '.join(columns)} FROM events WHERE type IN ({kinds}) AND at >= {sql_literal(since)}",
+        {name: STORED_EVENT_SCHEMA[name] for name in columns},
+    )

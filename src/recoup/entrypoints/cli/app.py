@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from recoup.entrypoints.cli import audit, channels, daily, database, imports, payments, serve, simulate
+from recoup.entrypoints.cli import audit, channels, daily, database, imports, model, payments, serve, simulate
 from recoup.entrypoints.cli.common import Globals
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ app.command("demo")(simulate.demo)
 app.add_typer(audit.app, name="audit")
 app.add_typer(channels.app, name="channels")
 app.add_typer(payments.app, name="payments")
+app.add_typer(model.app, name="model")
 
 
 def main() -> None:

@@ -59,6 +59,7 @@ def run_options(
         strategy=chosen,
         sender=Sender(agency=settings.agency_name, phone=settings.agency_phone),
         grace_days=settings.promise_grace_days,
+        model_dir=settings.model_dir,
     )
 
 
