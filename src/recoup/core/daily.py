@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 
 import polars as pl
@@ -96,16 +96,24 @@ def schedule(candidates: pl.DataFrame, inputs: pl.DataFrame, run_date: date) -> 
     return utc_offset_minutes(timed, "scheduled_at", "zone", "local_offset_minutes").drop("_local")
 
 
+Renderer = Callable[[pl.DataFrame], pl.Series]
+
+
+def builtin_renderer(sender: Sender) -> Renderer:
+    return lambda frame: render_builtin(frame, sender)
+
+
 def outbox_rows(
     chosen: pl.DataFrame,
     inputs: pl.DataFrame,
     run_date: date,
-    sender: Sender,
+    render: Renderer,
     *,
     first_key: int,
     model_version: str | None = None,
 ) -> pl.DataFrame:
-    """The actions table rows for the chosen candidates, messages rendered."""
+    """The actions table rows for the chosen candidates, messages rendered by ``render`` (it gets the
+    candidates with the account's name, balance, currency, language, jurisdiction and days past due)."""
     enriched = chosen.join(
         inputs.select(
             "account_key",
@@ -115,13 +123,15 @@ def outbox_rows(
             "balance",
             "currency",
             "language",
+            "jurisdiction",
+            "dpd",
             "ability_score",
             "willingness_score",
         ),
         on="account_key",
         how="left",
-    )
-    message = render_builtin(enriched, sender)
+    ).with_columns(run_date=pl.lit(run_date))
+    message = render(enriched) if enriched.height else pl.Series("message", [], dtype=pl.String)
     rows = enriched.with_columns(
         message=pl.when(pl.col("action").is_in(list(MESSAGE_CHANNELS))).then(message),
         run_date=pl.lit(run_date),

@@ -29,9 +29,12 @@ from recoup.core.scoring.artifacts import VersionedScorer
 from recoup.core.scoring.features import build_features
 from recoup.core.strategy import Capacities, assign_segments, baseline, choose, default_config
 from recoup.core.strategy import propose as default_propose
+from recoup.core.templates import TemplateLibrary, render_messages
+from recoup.core.templates.linting import rulebook_linter
 from recoup.core.timezones import utc_offset_minutes
 from recoup.services.modeling import score_accounts, scoring_models
 from recoup.services.options import RunOptions, StepResult
+from recoup.services.templates import template_library
 
 STRATEGIES = ("baseline", "default")
 HISTORY_DAYS = 8  # the longest lookback of a frequency rule (US: 7 calls in 7 days) plus one
@@ -216,6 +219,56 @@ def with_score_reasons(chosen: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFra
     )
 
 
+def resolve_templates(frame: pl.DataFrame, library: TemplateLibrary) -> pl.DataFrame:
+    """Point every message at a template the library has: the playbook's own, else the family's wording for
+    its channel (offers of an installment plan: the offer wording; anything else: the reminder in the
+    candidate's tone). Calls, visits and reviews keep their script id."""
+    message = pl.col("action").is_in(list(MESSAGE_CHANNELS)) | (pl.col("action") == "offer")
+    keys = (
+        frame.filter(message)
+        .select("template_id", "channel", "jurisdiction", "language", "tone", "offer_kind")
+        .unique()
+    )
+    mapping = []
+    for template_id, channel, jurisdiction, language, tone, offer_kind in keys.iter_rows():
+        fallbacks = [
+            template_id,
+            f"offer_{channel}" if offer_kind == "installment" else None,
+            f"reminder_{channel}",
+        ]
+        found = next(
+            (
+                t
+                for t in fallbacks
+                if t and library.find(t, jurisdiction or "", language or "zh", tone) is not None
+            ),
+            None,
+        )
+        mapping.append((template_id, channel, jurisdiction, language, tone, offer_kind, found))
+    resolved = pl.DataFrame(mapping, schema={**keys.schema, "_resolved": pl.String()}, orient="row")
+    return (
+        frame.join(resolved, on=keys.columns, how="left", nulls_equal=True)
+        .with_columns(template_id=pl.when(message).then(pl.col("_resolved")).otherwise(pl.col("template_id")))
+        .drop("_resolved")
+    )
+
+
+def library_renderer(library: TemplateLibrary, options: RunOptions) -> Callable[[pl.DataFrame], pl.Series]:
+    """Render with the template library. An installment offer's wording quotes the amount of one
+    installment; the strategy's offer_amount is the plan's total."""
+
+    def render(frame: pl.DataFrame) -> pl.Series:
+        per_installment = (
+            pl.when((pl.col("offer_kind") == "installment") & (pl.col("offer_installments") > 0))
+            .then((pl.col("offer_amount") + pl.col("offer_installments") - 1) // pl.col("offer_installments"))
+            .otherwise(pl.col("offer_amount"))
+        )
+        shown = resolve_templates(frame, library).with_columns(offer_amount=per_installment)
+        return render_messages(shown, library, agency=options.sender.agency, phone=options.sender.phone)
+
+    return render
+
+
 def contact_history(db: Database, run_date: date) -> pl.DataFrame:
     """Contacts of the last days, the compliance engine's history frame."""
     since = datetime.combine(run_date - timedelta(days=HISTORY_DAYS), datetime.min.time())
@@ -282,11 +335,16 @@ def decide(
     chosen = with_score_reasons(
         choose(allowed, capacities(options), debtors=inputs.select("account_key", "debtor_id")), scores
     )
+    library = template_library(
+        db, linter=rulebook_linter(books), agency=options.sender.agency, phone=options.sender.phone
+    )
     rows = outbox_rows(
-        chosen,
+        resolve_templates(
+            chosen.join(inputs.select("account_key", "jurisdiction", "language"), on="account_key"), library
+        ),
         inputs,
         run_date,
-        options.sender,
+        library_renderer(library, options),
         first_key=_next_key(connection, "actions"),
         model_version=model_version(models),
     )
