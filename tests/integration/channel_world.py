@@ -14,6 +14,7 @@ from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
 from recoup.bootstrap import App
 from recoup.config import Settings
+from recoup.core.schema import UTC_INSTANT
 from recoup.entrypoints.jobs.daily import run_day
 from recoup.services.daily_run import RunOptions
 from tests.integration.channel_servers import GENERIC_SECRET, ProviderServer, SmtpSink
@@ -21,7 +22,6 @@ from tests.integration.services.helpers import load_accounts, raw
 
 RUN_DATE = date(2026, 3, 2)
 CN_MORNING = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai, 21:00 (day before) in Chicago
-US_MORNING = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 10:30 in Chicago, 00:30 (next day) in Shanghai
 HEADER = (
     "account_id,creditor_id,debtor_id,debtor_type,debtor_name,currency,principal,interest,fees,due_on,"
     "jurisdiction,phone,email,address,flags\n"
@@ -58,6 +58,18 @@ class World:
             'SELECT c.account_id, a.action, a.status FROM actions a JOIN accounts c ON c."key" = a.account_key',
         )
         return {row[0]: (row[1], row[2]) for row in frame.iter_rows()}
+
+    def scheduled_at(self, account_id: str) -> datetime:
+        """When the run scheduled the account's action (UTC): the compliance check may move it."""
+        frame = read_frame(
+            self.app.db,
+            'SELECT a.scheduled_at FROM actions a JOIN accounts c ON c."key" = a.account_key '
+            f"WHERE c.account_id = '{account_id}'",
+            {"scheduled_at": UTC_INSTANT},
+        )
+        moment = frame["scheduled_at"][0]
+        assert isinstance(moment, datetime)
+        return moment
 
     def close(self) -> None:
         self.dispatcher.close()

@@ -15,7 +15,7 @@ from recoup.adapters.db.engine import Database
 from recoup.entrypoints.jobs.dispatch import dispatch_outbox
 from recoup.services import dispatch
 from tests.integration.channel_servers import ProviderServer, SmtpSink, running_provider, running_smtp
-from tests.integration.channel_world import CN_MORNING, US_MORNING, World, make_world
+from tests.integration.channel_world import CN_MORNING, World, make_world
 
 
 @pytest.fixture
@@ -59,14 +59,22 @@ def test_a_daily_run_queues_and_the_dispatcher_delivers(
     }
     texts = {d.to: d.text for d in provider.state.delivered.values()}
     assert set(texts) == {"+8613800138001", "+8613800138002"}
-    assert "张三您好" in texts["+8613800138001"] and "1000.00" in texts["+8613800138001"]
+    decided = dict(
+        read_frame(
+            app.db, 'SELECT c.phone, a.message FROM actions a JOIN accounts c ON c."key" = a.account_key'
+        ).rows()
+    )
+    assert texts["+8613800138001"] == decided["+86 138-0013-8001"]  # what was decided is what left
+    assert "张三您好" in texts["+8613800138001"]
     [email] = smtp_sink.arrived
     assert email.rcpt_tos == ["wang@example.cn"]
     assert email.message["Subject"] == "关于您在bank的账户"
     plain = email.message.get_body(preferencelist=("plain",))
     assert plain is not None and "王五您好" in plain.get_content()
 
-    clock.now = US_MORNING
+    us_due = world.scheduled_at("U1")  # late morning in the US: past midnight in Shanghai
+    assert us_due > CN_MORNING + timedelta(hours=12)
+    clock.now = us_due + timedelta(minutes=30)
     dispatch_outbox(app, dispatcher, settings)
     assert world.actions()["U1"] == ("email", "delivered")
     us_email = smtp_sink.arrived[1].message
