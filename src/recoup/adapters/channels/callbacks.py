@@ -74,6 +74,12 @@ class CallbackParser(Protocol):
     @property
     def channel(self) -> str: ...
 
+    @property
+    def sender(self) -> str:
+        """The provider whose deliveries its receipts report on (itself, or e.g. `smtp` for a mail
+        gateway reporting bounces of what the SMTP gateway sent)."""
+        ...
+
     def receipts(
         self, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> tuple[Verified, list[Receipt]]: ...
@@ -184,6 +190,11 @@ class GenericCallbacks:
     name: str
     channel: str
     secret: str
+    reports_on: str | None = None
+
+    @property
+    def sender(self) -> str:
+        return self.reports_on or self.name
 
     def _payload(self, headers: Mapping[str, str], body: bytes, now: datetime) -> tuple[Verified, Any]:
         verified = _verified(lambda: verify_body(headers, body, secret=self.secret, now=now))
@@ -212,6 +223,10 @@ class SignedCallbacks:
     name: str
     channel: str
     secrets: Mapping[str, str]  # AccessKeyId -> secret
+
+    @property
+    def sender(self) -> str:
+        return self.name
 
     def _params(
         self, headers: Mapping[str, str], body: bytes, now: datetime

@@ -147,5 +147,8 @@ def build_callback_parsers(settings: ChannelSettings) -> dict[str, CallbackParse
     if settings.im_secret:
         parsers[IM_WEBHOOK] = GenericCallbacks(IM_WEBHOOK, "im", settings.im_secret)
     if settings.email_inbound_secret:
-        parsers[EMAIL_WEBHOOK] = GenericCallbacks(EMAIL_WEBHOOK, "email", settings.email_inbound_secret)
+        # Its receipts are bounces of the mail the SMTP gateway sent.
+        parsers[EMAIL_WEBHOOK] = GenericCallbacks(
+            EMAIL_WEBHOOK, "email", settings.email_inbound_secret, reports_on="smtp"
+        )
     return parsers

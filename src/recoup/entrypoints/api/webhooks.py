@@ -91,7 +91,7 @@ async def receipts(
         verified, items = parser.receipts(headers, body, now)
         with app.db.engine.begin() as connection:
             accept_nonce(connection, parser.name, verified.nonce, now)
-            return apply_receipts(connection, app.db, parser.name, items, now)
+            return apply_receipts(connection, app.db, parser.sender, items, now)
 
     return await _handle(request, provider, app, parsers, apply)
 

@@ -257,3 +257,22 @@ def test_queue_send_receipts_and_a_stop_that_the_next_run_respects(
     ).rows()
     assert ("S2", "sms") in proposed
     assert not [row for row in proposed if row[0] == "S1"]
+
+
+def test_a_mail_gateway_reports_bounces_of_what_smtp_sent(sent: World) -> None:
+    db = sent.app.db
+    settings = sent.settings.model_copy(update={"email_inbound_secret": "mail-secret"})
+    key = _sms_keys(db)["E1"]
+    body, headers = _signed(
+        {"receipts": [{"id": key, "status": "bounced", "at": AT, "error": "550 mailbox full"}]},
+        "b-1",
+        "mail-secret",
+    )
+    with _client(sent, settings) as client:
+        response = client.post("/webhooks/email-webhook/receipts", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert sent.actions()["E1"] == ("email", "bounced")
+    outcomes = read_frame(db, "SELECT outcome FROM events WHERE channel = 'email' ORDER BY outcome")[
+        "outcome"
+    ]
+    assert outcomes.to_list() == ["bounced", "delivered"]
