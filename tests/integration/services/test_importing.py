@@ -84,6 +84,8 @@ def test_bulk_updates_of_different_columns_share_a_transaction(db: Database, tmp
     load_accounts(db, raw((DATA / "accounts_small.csv").read_text(encoding="utf-8"), tmp_path))
     with db.engine.begin() as connection:
         update_rows(connection, db, "accounts", pl.DataFrame({"key": [1], "fees": [7]}), "key")
-        update_rows(connection, db, "accounts", pl.DataFrame({"key": [1], "interest": [8], "flags": ["x"]}), "key")
+        update_rows(
+            connection, db, "accounts", pl.DataFrame({"key": [1], "interest": [8], "flags": ["x"]}), "key"
+        )
     row = read_frame(db, 'SELECT fees, interest, flags FROM accounts WHERE "key" = 1').row(0)
     assert row == (7, 8, "x")

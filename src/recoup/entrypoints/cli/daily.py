@@ -17,8 +17,9 @@ from recoup.core.money import parse_minor
 from recoup.entrypoints.cli.common import globals_of, out, parse_date, progress, user_errors
 from recoup.entrypoints.jobs.daily import RunSummary, run_day
 from recoup.services import reporting
-from recoup.services.daily_run import STEPS, RunOptions
+from recoup.services.daily_run import STEPS
 from recoup.services.deciding import STRATEGIES
+from recoup.services.options import RunOptions
 
 export_app = typer.Typer(help="Write what Recoup decided.", no_args_is_help=True)
 
@@ -89,6 +90,7 @@ def run(
     budget: Annotated[
         str | None, typer.Option("--budget", help="message budget for the day, e.g. 300.00")
     ] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="baseline or default")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the steps as JSON")] = False,
 ) -> None:
     """The daily cycle for a date: update, score, segment, decide, check, queue, report. Safe to repeat."""

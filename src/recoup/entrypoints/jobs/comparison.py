@@ -23,7 +23,7 @@ from recoup.config import Settings
 from recoup.core.accounts import HOLD_EVENTS, apply_events_batch
 from recoup.core.compliance import evaluate_batch, load_rulebooks
 from recoup.core.schema import UTC_INSTANT
-from recoup.entrypoints.jobs.simulation import SimulationPlan, simulate
+from recoup.entrypoints.jobs.simulation import DayHook, SimulationPlan, simulate
 from recoup.services.deciding import attempts_frame
 from recoup.sim.portfolio import SyntheticPortfolio
 
@@ -157,6 +157,13 @@ def measure(app: App, strategy: str, plan: SimulationPlan, portfolio: SyntheticP
     )
 
 
+def _progress(on_day: Callable[[str, Any], None] | None, strategy: str) -> DayHook | None:
+    if on_day is None:
+        return None
+    hook = on_day
+    return lambda day, _kpis: hook(strategy, day)
+
+
 def compare(
     strategies: list[str],
     plan: SimulationPlan,
@@ -174,9 +181,7 @@ def compare(
             app = App(settings=settings or Settings(), db=db)
             try:
                 run = replace(plan, options=replace(plan.options, strategy=strategy))
-                result = simulate(
-                    app, run, work, on_day=(lambda day, _k, s=strategy: on_day(s, day)) if on_day else None
-                )
+                result = simulate(app, run, work, on_day=_progress(on_day, strategy))
                 outcomes.append(measure(app, strategy, run, result.portfolio))
             finally:
                 db.dispose()

@@ -16,7 +16,7 @@ from typing import Any
 from recoup.adapters.db import audit
 from recoup.bootstrap import App
 from recoup.services import daily_run, reporting
-from recoup.services.daily_run import RunOptions, StepResult
+from recoup.services.options import RunOptions, StepResult
 
 Progress = Callable[[str], None]
 

@@ -20,8 +20,8 @@ from recoup.bootstrap import App
 from recoup.core.errors import Conflict
 from recoup.entrypoints.jobs.daily import run_day
 from recoup.services import reporting
-from recoup.services.daily_run import RunOptions
 from recoup.services.importing import account_lookup, import_accounts, import_events
+from recoup.services.options import RunOptions
 from recoup.sim.behaviour import DebtorBehaviour
 from recoup.sim.files import events_text, write_portfolio
 from recoup.sim.portfolio import SyntheticPortfolio, generate_portfolio
