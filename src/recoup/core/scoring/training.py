@@ -33,7 +33,11 @@ Fitter = Callable[[pl.DataFrame, IntArray, int], MarginModel]
 @dataclass(frozen=True, slots=True)
 class FamilyConfig:
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
-    gbm: GbmConfig = field(default_factory=GbmConfig)
+    gbm: GbmConfig | None = None  # None: chosen by the size of the training data (GbmConfig.for_rows)
+
+    def for_rows(self, rows: int) -> FamilyConfig:
+        """The same settings with the gradient-boosting ones fixed for ``rows`` training rows."""
+        return FamilyConfig(self.scorecard, self.gbm or GbmConfig.for_rows(rows))
 
 
 def fitter(
@@ -96,6 +100,8 @@ def train_scorer(
     """Fit ``family`` on ``spec`` and attach the calibrator chosen on out-of-sample log-odds."""
     y = as_labels(labels)
     _check_labels(frame, y)
+    # one setting for the cross-fitted models and the final one, so the calibrator fits what it calibrates
+    config = (config or FamilyConfig()).for_rows(frame.height)
     fit = fitter(family, spec, config, explain=explain)
     if frame.height > HOLDOUT_ABOVE:
         rows = np.arange(frame.height)

@@ -28,7 +28,7 @@ labelled_scores = st.integers(min_value=4, max_value=200).flatmap(
 
 
 @given(labelled_scores)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_auc_and_brier_match_scikit_learn(data: tuple[list[int], list[float]]) -> None:
     labels, scores = data
     assert auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
@@ -37,7 +37,7 @@ def test_auc_and_brier_match_scikit_learn(data: tuple[list[int], list[float]]) -
 
 
 @given(labelled_scores)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_ks_is_the_largest_gap_between_the_roc_rates(data: tuple[list[int], list[float]]) -> None:
     labels, scores = data
     false_positive, true_positive, _ = roc_curve(labels, scores)
