@@ -4,7 +4,7 @@ They are judgement, not estimates: points a collections manager would agree with
 whose debt is two years of income is less able to pay; three broken promises in sixty days mean less
 willing), on the same points scale as trained scorecards (20 points double the odds; 487 points are
 even odds). Their probabilities are not calibrated against any data, which is why every decision records
-the model version that scored it (``builtin-ability-v1``, ``builtin-willingness-v1``) and why training
+the model version that scored it (``builtin-ability-v1``, ``builtin-willingness-v2``) and why training
 and promoting a model on the portfolio's own history should follow as soon as it has some.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Final
 
 from recoup.core.scoring.calibration import IDENTITY
-from recoup.core.scoring.scorecard import DEFAULT_FACTOR, DEFAULT_OFFSET, Characteristic, ScorecardTable
+from recoup.core.scoring.scorecard import DEFAULT_OFFSET, Characteristic, ScorecardTable
 from recoup.core.scoring.scorer import CalibratedScorer
 
-BUILTIN_VERSIONS: Final = {"ability": "builtin-ability-v1", "willingness": "builtin-willingness-v1"}
+BUILTIN_VERSIONS: Final = {"ability": "builtin-ability-v1", "willingness": "builtin-willingness-v2"}
 
 
 def _numeric(
@@ -82,7 +82,8 @@ WILLINGNESS_TABLE: Final = ScorecardTable(
     characteristics=(
         _numeric("broken_promises_60d", (1, 2, 3), (0, -20, -35, -50), missing=0),
         _numeric("promise_kept_rate", (0.34, 0.67), (-20, 0, 20), missing=0),
-        _numeric("days_since_last_payment", (31, 91, 181), (35, 15, 0, -10), missing=-15),
+        # No payment on record is not evidence of unwillingness: fresh placements start neutral.
+        _numeric("days_since_last_payment", (31, 91, 181), (35, 15, 0, -10), missing=0),
         _numeric("payments_90d", (1, 3), (0, 10, 20), missing=0),
         _numeric("dpd", (31, 91, 181), (20, 5, -5, -15), missing=0),
         _numeric("call_rpc_rate", (0.05, 0.2), (-15, 0, 10), missing=0),
@@ -91,7 +92,7 @@ WILLINGNESS_TABLE: Final = ScorecardTable(
         _numeric("complaints_count", (1,), (0, -15), missing=0),
         _numeric("wrong_party_count", (1,), (0, -10), missing=0),
     ),
-    base_points=DEFAULT_OFFSET - 1.0 * DEFAULT_FACTOR,  # about one debtor in four pays after a conversation
+    base_points=DEFAULT_OFFSET,  # even odds: an account with no history is neither willing nor unwilling
 )
 
 

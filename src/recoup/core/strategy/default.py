@@ -62,6 +62,11 @@ _REACH: Final = {
 }
 _CHANNELS: Final = tuple(_REACH)
 _DEFAULT_KEY: Final = "*"
+# How likely an offer is heard out on a channel, relative to a conversation with an agent: a message is
+# often unread and a read message persuades less than a person does (a judgement, see docs/strategy.md).
+OFFER_REACH: Final = {"call": 1.0, "visit": 1.0, "im": 0.45, "sms": 0.25, "email": 0.2, "letter": 0.2}
+# Complaints rise steeply once a debtor has had this many contacts in seven days.
+_RISK_FREE_CONTACTS: Final = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,8 @@ class StrategyConfig:
     experiment: Experiment | None = None
     elasticity: float = DEFAULT_ELASTICITY  # settlement acceptance per unit of discount (offers.py)
     value_per_major: Mapping[str, float] = field(default_factory=dict)  # currency -> reference units
+    fatigue: float = 0.5  # each contact in the last seven days multiplies a new contact's gain by this
+    contact_risk: float = 5.0  # expected harm of a contact (complaint, opt-out), reference units
 
 
 def default_config(experiment: Experiment | None = None) -> StrategyConfig:
@@ -128,7 +135,7 @@ _TEXT_COLUMNS: Final = (
     "action", "channel", "template_id", "tone", "offer_kind",
 )  # fmt: skip
 _INT_COLUMNS: Final = (
-    "max_discount_bp", "dpd_from", "dpd_to", "wait_days", "max_contacts",
+    "max_discount_bp", "dpd_from", "dpd_to", "wait_days", "max_contacts", "min_gap",
     *(f"{name}_mask" for name in _VOCABULARIES), "channel_bit", "exit_mask",
 )  # fmt: skip
 
@@ -178,6 +185,7 @@ def _step_row(ref: str, book: Playbook, path: Path, step: Step, segment: str) ->
         "dpd_to": _NEVER if step.dpd_to is None else step.dpd_to,
         "wait_days": step.wait_days,
         "max_contacts": _NEVER if book.max_contacts_7d is None else book.max_contacts_7d,
+        "min_gap": book.min_gap_days,
         **{f"{name}_mask": _mask(*pair, _VOCABULARIES[name]) for name, pair in filters.items()},
         "channel_bit": 0 if step.channel is None else 1 << _CHANNELS.index(step.channel),
         "exit_mask": sum(_EXIT_BITS[name] for name in exits),
@@ -265,13 +273,14 @@ def _step_applies() -> pl.Expr:
         & ((pl.col("exit_bits") & pl.col("exit_mask")) == 0)
         & (~contact | ((pl.col("open_bits") & channel_bit) != 0))
         & (~contact | (pl.col("contacts") < pl.col("max_contacts")))
+        & (~contact | (pl.col("since") >= pl.col("min_gap")))
     )
 
 
 def _applicable(eligible: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
     """(account_key, _step) for every step whose conditions hold: the join and filter stay all-integer."""
     narrow = steps.select(
-        "_step", "_ref", "segment", "dpd_from", "dpd_to", "wait_days", "max_contacts",
+        "_step", "_ref", "segment", "dpd_from", "dpd_to", "wait_days", "max_contacts", "min_gap",
         *(f"{name}_mask" for name in _VOCABULARIES), "channel_bit", "exit_mask",
     )  # fmt: skip
     joined = _conditions(eligible).join(narrow, on=["_ref", "segment"], how="inner")
@@ -374,6 +383,12 @@ def _expected(rows: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
     )
 
 
+def _reached(gain: pl.Expr) -> pl.Expr:
+    """What an offer adds over paying anyway, scaled by how likely its channel gets it heard."""
+    reach = pl.col("channel").replace_strict(OFFER_REACH, default=0.0, return_dtype=pl.Float64)
+    return (pl.col("anyway") + reach * gain).round().cast(pl.Int64)
+
+
 def _offers(rows: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
     kind = pl.col("offer_kind")
     plain = rows.filter(kind == "none").with_columns(
@@ -384,7 +399,7 @@ def _offers(rows: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
     )
     plans = _installments(rows.filter(kind == "installment")).with_columns(
         offer_amount=pl.col("balance"),
-        expected=(pl.col("rate") * pl.col("balance")).round().cast(pl.Int64),
+        expected=_reached(pl.col("rate") * pl.col("balance") - pl.col("anyway")),
         offer_reason=pl.concat_str(
             [pl.lit("offer:installment:"), pl.col("offer_installments").cast(pl.String)]
         ),
@@ -393,7 +408,8 @@ def _offers(rows: pl.DataFrame, config: StrategyConfig) -> pl.DataFrame:
         _settlements(rows.filter(kind == "settlement"), config.elasticity)
         .with_columns(
             offer_installments=pl.lit(1, dtype=pl.Int64),
-            expected=(pl.col("p_accept") * pl.col("offer_amount")).round().cast(pl.Int64),
+            # Accepted, the settlement replaces what the debtor would have paid anyway.
+            expected=_reached(pl.col("p_accept") * (pl.col("offer_amount") - pl.col("anyway"))),
             offer_reason=pl.concat_str(
                 [pl.lit("offer:settlement:"), (pl.col("discount_bp") // 100).cast(pl.String), pl.lit("pct")]
             ),
@@ -408,8 +424,13 @@ def _value(config: StrategyConfig) -> pl.Expr:
     per_major = pl.col("currency").replace_strict(
         dict(config.value_per_major), default=1.0, return_dtype=pl.Float64
     )
-    net_minor = pl.col("expected").cast(pl.Float64) - pl.col("anyway") - pl.col("cost").cast(pl.Float64)
-    return net_minor / pl.lit(10.0).pow(digits) * per_major
+    contacts = pl.col("contacts_7d").fill_null(0).cast(pl.Float64)
+    gain = (pl.col("expected").cast(pl.Float64) - pl.col("anyway")) * pl.lit(config.fatigue).pow(contacts)
+    net_minor = gain - pl.col("cost").cast(pl.Float64)
+    # Complaints and opt-outs grow with the contact count (the risk doubles with each contact over it).
+    excess = (contacts + 1 - _RISK_FREE_CONTACTS).clip(lower_bound=0)
+    risk = pl.when(pl.col("channel").is_not_null()).then(config.contact_risk * pl.lit(2.0).pow(excess))
+    return net_minor / pl.lit(10.0).pow(digits) * per_major - risk.otherwise(0.0)
 
 
 def _account_values(eligible: pl.DataFrame) -> pl.DataFrame:
@@ -423,6 +444,7 @@ def _account_values(eligible: pl.DataFrame) -> pl.DataFrame:
         "variant",
         "segment",
         "balance_band",
+        "contacts_7d",
         obligations=obligations.fill_null(0).cast(pl.Int64),
     )
 

@@ -1,7 +1,8 @@
 """Treatment paths as data: one YAML playbook per creditor and version, validated when it is loaded.
 
 A playbook names its creditor (``"*"`` for the default), a version, the creditor's offer guardrails, what
-each action costs per currency, a weekly contact limit and the paths: for which segments (and buckets,
+each action costs per currency, contact limits (at most ``max_contacts_7d`` in seven days, at least
+``min_gap_days`` between two contacts) and the paths: for which segments (and buckets,
 balance bands, debtor types, products) a path applies, its exit conditions and its steps. A step is one
 kind of action with its channel, template, tone, days-past-due window, minimum wait since the last
 contact and offer rule. Every step whose conditions hold on the run date becomes a candidate; the
@@ -103,6 +104,7 @@ class Playbook:
     max_contacts_7d: int | None
     paths: tuple[Path, ...]
     source: str = "<text>"
+    min_gap_days: int = 0  # no contact of any kind within this many days of the last one
 
     @property
     def label(self) -> str:
@@ -421,8 +423,9 @@ def parse_playbook(text: str, source: str = "<text>") -> Playbook:
             f"currencies {sorted(costs)} differ from those of guardrails.min_installment "
             f"{sorted(guardrails.min_installment)}",
         )
-    limits = reader.mapping(data.get("limits", {}), "limits", ("max_contacts_7d",))
+    limits = reader.mapping(data.get("limits", {}), "limits", ("max_contacts_7d", "min_gap_days"))
     cap = limits.get("max_contacts_7d")
+    gap = reader.integer(limits.get("min_gap_days", 0), "limits.min_gap_days", 0, 365)
     paths_node = data.get("paths")
     paths: list[Path] = []
     if not isinstance(paths_node, list) or not paths_node:
@@ -439,6 +442,7 @@ def parse_playbook(text: str, source: str = "<text>") -> Playbook:
         max_contacts_7d=None if cap is None else reader.integer(cap, "limits.max_contacts_7d", 1, 100),
         paths=tuple(paths),
         source=source,
+        min_gap_days=gap,
     )
     if reader.problems:
         raise PlaybookError(source, reader.problems)

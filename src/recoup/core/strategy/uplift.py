@@ -71,11 +71,11 @@ def _default_uplift() -> dict[str, float]:
     return {
         "sms": 0.010,
         "email": 0.004,
-        "im": 0.008,
+        "im": 0.012,
         "letter": 0.012,
         "call": 0.035,
         "visit": 0.060,
-        "legal_review": 0.040,
+        "legal_review": 0.010,
         "offer_installment": 0.040,
         "offer_settlement": 0.060,
     }

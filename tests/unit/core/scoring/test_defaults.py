@@ -43,3 +43,9 @@ def test_unemployment_and_heavy_debt_lower_ability() -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown score kind"):
         builtin_scorer("honesty")
+
+
+def test_an_account_with_no_history_gets_neutral_willingness() -> None:
+    scorer = builtin_scorer("willingness")
+    fresh = frame(dpd=[45])  # 31-90 days past due: +5 points, everything else unknown
+    assert 0.5 <= scorer.predict(fresh)[0] < 0.6

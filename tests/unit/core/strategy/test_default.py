@@ -41,7 +41,7 @@ def test_candidates_have_the_candidate_schema(inputs_factory: Factory) -> None:
     candidates = propose(inputs_factory(500), RUN)
     assert candidates.schema == pl.Schema(CANDIDATE_SCHEMA)
     assert candidates.height > 0
-    assert set(candidates.get_column("strategy").unique()) == {"default@v1"}
+    assert set(candidates.get_column("strategy").unique()) == {"default@v2"}
     assert candidates.get_column("reasons").str.starts_with("seg:").all()
 
 
@@ -104,7 +104,7 @@ def test_a_holdout_account_is_never_treated(inputs_factory: Factory) -> None:
 def test_the_challenger_arm_runs_its_own_playbook(inputs_factory: Factory) -> None:
     candidates = propose(inputs_factory(2_000), RUN, default_config(_experiment()))
     pairs = set(candidates.select("variant", "strategy").unique().rows())
-    assert pairs == {("champion", "default@v1"), ("challenger-1", "challenger@v7")}
+    assert pairs == {("champion", "default@v2"), ("challenger-1", "challenger@v7")}
 
 
 def test_a_creditor_playbook_replaces_the_default_for_that_creditor_only(inputs_factory: Factory) -> None:
@@ -113,7 +113,7 @@ def test_a_creditor_playbook_replaces_the_default_for_that_creditor_only(inputs_
     inputs = inputs_factory(600)
     labelled = _by_key(inputs, propose(inputs, RUN, config))
     by_creditor = set(labelled.select("creditor_id", "strategy").unique().rows())
-    assert by_creditor == {("bank-0", "bank0-paths@v4"), ("bank-1", "default@v1")}
+    assert by_creditor == {("bank-0", "bank0-paths@v4"), ("bank-1", "default@v2")}
     with pytest.raises(ValidationError, match=r"no playbook for creditors \['bank-1'\]"):
         propose(inputs, RUN, replace(config, playbooks={"bank-0": own}))
 
@@ -189,7 +189,7 @@ def test_same_inputs_and_seed_give_the_same_plan_in_any_row_order(inputs_factory
 
 
 def test_an_unpriced_currency_is_an_error_not_a_silent_skip(inputs_factory: Factory) -> None:
-    with pytest.raises(ValidationError, match="default@v1 has no costs for JPY"):
+    with pytest.raises(ValidationError, match="default@v2 has no costs for JPY"):
         propose(inputs_factory(50, currency="JPY"), RUN)
 
 
@@ -198,10 +198,12 @@ def test_expected_value_nets_out_what_would_come_anyway_and_the_cost(inputs_fact
     assert (candidates.get_column("expected_recovery") >= 0).all()
     # value (major units) can never exceed the expected recovery (minor units / 100).
     assert (candidates.get_column("value") <= candidates.get_column("expected_recovery") / 100).all()
-    fx = replace(default_config(), value_per_major={"CNY": 0.14})
-    scaled = propose(inputs_factory(1_000), RUN, fx)
+    # Money scales with the currency's reference value; the contact risk is already in reference units.
+    riskless = replace(default_config(), contact_risk=0.0)
+    plain = propose(inputs_factory(1_000), RUN, riskless)
+    scaled = propose(inputs_factory(1_000), RUN, replace(riskless, value_per_major={"CNY": 0.14}))
     assert scaled.get_column("value").to_list() == pytest.approx(
-        [v * 0.14 for v in candidates.get_column("value")]
+        [v * 0.14 for v in plain.get_column("value")]
     )
 
 

@@ -183,12 +183,12 @@ def test_promotion_is_explicit_and_returns_the_new_config_and_a_record() -> None
         reason="Q1 readout",
     )
     assert done.champions["*"].label == "challenger@v2"
-    assert champions["*"].label == "default@v1"  # the input is not changed
+    assert champions["*"].label == "default@v2"  # the input is not changed
     assert [(a.name, a.weight) for a in done.experiment.arms] == [("champion", 9_000), ("holdout", 1_000)]
     record = done.record.to_dict()
     assert record["event"] == "strategy.promoted"
     assert (record["previous"], record["promoted"], record["approved_by"]) == (
-        "default@v1",
+        "default@v2",
         "challenger@v2",
         "supervisor-7",
     )
