@@ -168,6 +168,7 @@ def portfolio_examples(
 ) -> Examples:
     """Labelled rows from the portfolio's history up to ``cutoff`` (see recoup.core.scoring.targets).
 
+    ``accounts`` are the accounts as placed: each row's features see the state its own day had.
     Rows whose balance was already cleared on the day are left out: nobody is asked to pay those.
     """
     labels = {"willingness": willingness_labels, "ability": ability_labels}[_kind(kind)](events, cutoff)
@@ -362,7 +363,7 @@ def drift(model: VersionedScorer, scores: object) -> Drift:
 
 @dataclass(frozen=True)
 class SimulatedHistory:
-    accounts: pl.DataFrame  # ACCOUNT_SCHEMA + account_key, placed_on
+    accounts: pl.DataFrame  # as placed: ACCOUNT_SCHEMA + account_key, placed_on
     events: pl.DataFrame  # EVENT_SCHEMA + account_key
     truth: pl.DataFrame  # the simulator's hidden traits, row for row with accounts
     cutoff: date

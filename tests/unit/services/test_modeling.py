@@ -15,6 +15,7 @@ from recoup.core.scoring.german import SPEC as GERMAN_SPEC
 from recoup.core.scoring.german import parse_german
 from recoup.core.scoring.metrics import auc, score_reference
 from recoup.core.scoring.specs import WILLINGNESS_SPEC
+from recoup.core.scoring.targets import state_at
 from recoup.core.scoring.training import train_scorer
 from recoup.services import modeling
 
@@ -41,7 +42,9 @@ def test_willingness_learnt_from_history_ranks_held_out_accounts_like_the_hidden
     accounts = np.unique(examples.groups)
     held_out = np.random.default_rng(0).choice(accounts, accounts.size // 4, replace=False)
     test = np.isin(examples.groups, held_out)
-    features_now = build_features(history.accounts, history.events, history.cutoff)
+    features_now = build_features(
+        state_at(history.accounts, history.events, history.cutoff), history.events, history.cutoff
+    )
     in_test = np.isin(features_now["account_key"].to_numpy(), held_out)
     truth = history.truth["willingness"].to_numpy()
     results = {}
@@ -66,7 +69,9 @@ def test_willingness_learnt_from_history_ranks_held_out_accounts_like_the_hidden
 def test_the_builtin_ability_scorecard_ranks_debtors_like_the_hidden_truth(
     history: modeling.SimulatedHistory,
 ) -> None:
-    features = build_features(history.accounts, history.events, history.cutoff)
+    features = build_features(
+        state_at(history.accounts, history.events, history.cutoff), history.events, history.cutoff
+    )
     scores = builtin_scorer("ability").predict(features)
     assert spearmanr(scores, history.truth["ability"].to_numpy()).statistic >= BUILTIN_ABILITY_SPEARMAN_FLOOR
 
@@ -104,7 +109,9 @@ def test_a_promoted_model_replaces_the_builtin_one() -> None:
 
 
 def test_scores_carry_reasons_and_the_version_that_made_them(history: modeling.SimulatedHistory) -> None:
-    features = build_features(history.accounts, history.events, history.cutoff)
+    features = build_features(
+        state_at(history.accounts, history.events, history.cutoff), history.events, history.cutoff
+    )
     scored = modeling.score_accounts(features, modeling.scoring_models(None))
     assert scored.columns == [
         "account_key",

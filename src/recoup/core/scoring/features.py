@@ -5,11 +5,12 @@ EVENT_SCHEMA and ``account_key``. An event counts when its local date (its insta
 offset its source wrote) is on or before ``as_of``; everything later is dropped before any feature is
 computed, so features at D are the same whatever happened after D.
 
-The balance at D is the placed balance (today's parts + what was collected - credit held) less the
-payments up to D, so the same features come out whether ``accounts`` is the placement snapshot or
-today's state, provided ``events`` holds every payment since placement. Adjustments are not replayed.
-Money columns stay integer minor units; ratios are floats. Balances in different currencies are not
-comparable: a portfolio that mixes currencies should train one model per currency or rely on ratios.
+``accounts`` are the account state as of ``as_of``: the daily run passes today's state; training on
+history passes the state each labelled day had (`recoup.core.scoring.targets.features_at` derives it
+from the placement with the account engine). Balance, share paid and the placed balance come from that
+state, so a window of recent events (the daily run reads a year) is enough; event counts cover the
+events given. Money columns stay integer minor units; ratios are floats. Balances in different
+currencies are not comparable: a portfolio that mixes currencies should rely on ratios.
 """
 
 from __future__ import annotations
@@ -265,7 +266,7 @@ def build_features(accounts: pl.DataFrame, events: pl.DataFrame, as_of: date) ->
     )
     if "placed_on" not in frame.columns:
         frame = frame.with_columns(placed_on=pl.lit(None, dtype=pl.Date))
-    balance = pl.max_horizontal(pl.col("placed_balance") - pl.col("payments_amount"), pl.lit(0))
+    balance = parts
     dpd = pl.max_horizontal((pl.lit(as_of) - pl.col("due_on")).dt.total_days(), pl.lit(0)).cast(pl.Int64)
     last_paid = pl.max_horizontal(
         pl.col("last_paid_on"),
@@ -284,7 +285,7 @@ def build_features(accounts: pl.DataFrame, events: pl.DataFrame, as_of: date) ->
         days_since_last_payment=(pl.lit(as_of) - last_paid).dt.total_days().cast(pl.Int64),
         days_since_last_contact=_days_since("last_contact_on", as_of),
         days_since_last_rpc=_days_since("last_rpc_on", as_of),
-        paid_share=_ratio(pl.col("payments_amount"), pl.col("placed_balance")),
+        paid_share=_ratio(_state_column(accounts, "collected"), pl.col("placed_balance")),
         promise_kept_rate=_ratio(
             pl.col("promises_kept"), pl.col("promises_kept") + pl.col("promises_broken")
         ),

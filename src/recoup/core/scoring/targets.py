@@ -15,6 +15,7 @@ from typing import Final
 
 import polars as pl
 
+from recoup.core.accounts import STATE_COLUMNS, apply_events_batch
 from recoup.core.promises import DEFAULT_GRACE_DAYS, promise_outcomes_batch
 from recoup.core.scoring.features import build_features, events_until
 
@@ -91,16 +92,47 @@ def ability_labels(events: pl.DataFrame, cutoff: date, grace_days: int = DEFAULT
     )
 
 
-def features_at(accounts: pl.DataFrame, events: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+def state_at(placed: pl.DataFrame, events: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The accounts as they stood at the end of ``as_of``: the placement with every event up to then
+    applied by the account engine (payments down the waterfall, credit, collected, flags)."""
+    base = placed.with_columns(
+        [
+            pl.lit(0, dtype=pl.Int64).alias(name)
+            for name in ("credit", "collected")
+            if name not in placed.columns
+        ]
+    )
+    defaults = {"status": "active", "flags": "", "opted_out": ""}
+    states = base.select(
+        "account_key",
+        *(
+            pl.col(name).fill_null(0).cast(pl.Int64)
+            for name in ("fees", "interest", "principal", "credit", "collected")
+        ),
+        *((pl.col(n) if n in base.columns else pl.lit(v)).fill_null(v).alias(n) for n, v in defaults.items()),
+    ).select(STATE_COLUMNS)
+    keys = states.get_column("account_key").implode()
+    history = events_until(events.filter(pl.col("account_key").is_in(keys)), as_of).drop("local_date")
+    changed = apply_events_batch(states, history)
+    if changed.is_empty():
+        return base
+    return base.update(
+        changed.select([name for name in STATE_COLUMNS if name in base.columns]), on="account_key"
+    )
+
+
+def features_at(placed: pl.DataFrame, events: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
     """Features for every (account_key, as_of) in ``points``, row for row, each as of its own date.
 
-    One `build_features` call per distinct date (a loop over days, not rows); the result keeps the
-    columns of ``points`` and adds the features.
+    ``placed`` is the accounts as placed (before any of ``events``); each date's features see the state
+    that date had (`state_at`). One `build_features` call per distinct date (a loop over days, not rows);
+    the result keeps the columns of ``points`` and adds the features.
     """
     pieces = []
     for (day,), group in points.with_row_index("_order").group_by("as_of"):
-        keys = group.get_column("account_key").unique()
-        snapshot = build_features(accounts.filter(pl.col("account_key").is_in(keys.implode())), events, day)
+        keys = group.get_column("account_key").unique().implode()
+        accounts = state_at(placed.filter(pl.col("account_key").is_in(keys)), events, day)
+        snapshot = build_features(accounts, events.filter(pl.col("account_key").is_in(keys)), day)
         pieces.append(group.join(snapshot, on="account_key", how="left"))
     if not pieces:
         return points.clear()

@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 from recoup.core.accounts import STATE_COLUMNS, apply_events_batch
 from recoup.core.schema import ACCOUNT_SCHEMA, ACCOUNT_STATE_SCHEMA, CHANNELS, EVENT_SCHEMA, OUTCOMES, conform
 from recoup.core.scoring.features import FEATURE_SCHEMA, build_features
+from recoup.core.scoring.targets import features_at, state_at
 
 AS_OF = date(2026, 3, 25)
 
@@ -76,10 +77,12 @@ HISTORY = [
 
 
 def test_features_follow_the_history_up_to_the_date() -> None:
-    features = build_features(accounts(), events(HISTORY), AS_OF)
+    history = events(HISTORY)
+    features = build_features(state_at(accounts(), history, AS_OF), history, AS_OF)
     assert features.schema == pl.Schema(FEATURE_SCHEMA)
     a, b = features.row(0, named=True), features.row(1, named=True)
-    assert a["balance"] == 101_500 - 10_000
+    assert a["balance"] == 101_500 - 10_000 and a["placed_balance"] == 101_500
+    assert a["interest_fees_share"] == 0.0  # the waterfall paid fees and interest first
     assert a["payments_count"] == 2 and a["payments_amount"] == 10_000
     assert a["days_since_last_payment"] == 5
     assert a["paid_share"] == 10_000 / 101_500
@@ -155,7 +158,7 @@ def test_features_at_a_date_ignore_every_event_after_it(draws: list[dict[str, ob
     )
 
 
-def test_placement_snapshot_and_todays_state_give_the_same_features() -> None:
+def test_history_from_the_placement_gives_what_todays_state_gives() -> None:
     history = events(HISTORY[:7])
     placed = accounts()
     states = placed.select(
@@ -175,11 +178,19 @@ def test_placement_snapshot_and_todays_state_give_the_same_features() -> None:
         on="account_key",
     )
     assert today.row(0, named=True)["collected"] == 10_000
-    same_day = date(2026, 3, 23)
-    from_snapshot = build_features(placed, history, same_day)
-    from_today = build_features(today, history, same_day)
-    for column in ("balance", "placed_balance", "paid_share", "debt_to_income", "payments_amount"):
-        assert from_snapshot[column].to_list() == from_today[column].to_list(), column
+    day = date(2026, 3, 23)
+    from_today = build_features(today, history, day)
+    from_placement = features_at(placed, history, pl.DataFrame({"account_key": [1, 2], "as_of": [day, day]}))
+    assert_frame_equal(from_placement.drop("as_of"), from_today)
+
+
+def test_a_window_of_recent_events_gives_the_same_balances() -> None:
+    history = events(HISTORY[:7])
+    today = state_at(accounts(), history, AS_OF)
+    recent = history.filter(pl.col("at") >= datetime(2026, 3, 10, tzinfo=UTC))
+    full, windowed = build_features(today, history, AS_OF), build_features(today, recent, AS_OF)
+    for column in ("balance", "placed_balance", "paid_share", "debt_to_income", "dpd"):
+        assert full[column].to_list() == windowed[column].to_list(), column
 
 
 def test_an_empty_history_gives_zero_counts_and_unknown_rates() -> None:
