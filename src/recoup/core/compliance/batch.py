@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from functools import cache
+from typing import Final, cast
 
 import polars as pl
 
@@ -60,6 +61,7 @@ from recoup.core.errors import ValidationError
 from recoup.core.schema import CHANNELS, DIRECTIONS, OUTCOMES, UTC_INSTANT
 
 DAY_US: Final = localtime.DAY_US
+FLAGS_ORDER: Final = tuple(sorted(FLAGS))
 _MESSAGE_KINDS: Final = frozenset(
     {"message_content", "third_party_debt_details", "time_barred", "required_wording"}
 )
@@ -69,6 +71,7 @@ ATTEMPT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "account_key": pl.Int64(),
     "account_id": pl.String(),
     "debtor_id": pl.String(),
+    "debtor_key": pl.Int64(),
     "jurisdiction": pl.String(),
     "channel": pl.String(),
     "at": UTC_INSTANT,
@@ -92,6 +95,7 @@ REQUIRED_ATTEMPT_COLUMNS: Final = ("attempt_id", "account_key", "debtor_id", "ju
 HISTORY_SCHEMA: Final[dict[str, pl.DataType]] = {
     "account_key": pl.Int64(),
     "debtor_id": pl.String(),
+    "debtor_key": pl.Int64(),
     "channel": pl.String(),
     "at": UTC_INSTANT,
     "direction": pl.String(),
@@ -111,13 +115,17 @@ DECISION_SCHEMA: Final[dict[str, pl.DataType]] = {
 
 def evaluate_batch(attempts: pl.DataFrame, history: pl.DataFrame, rulebooks: RulebookSet) -> pl.DataFrame:
     """Decide every attempt (see the module docstring for the frames)."""
-    frame = _prepare_attempts(attempts, rulebooks)
+    keyed = all(
+        "debtor_key" in frame.columns and frame["debtor_key"].null_count() == 0
+        for frame in (attempts, history)
+    )
+    frame = _prepare_attempts(attempts, rulebooks, keyed=keyed)
     if frame.height == 0:
         return pl.DataFrame(schema=DECISION_SCHEMA)
-    past = _prepare_history(history)
-    zone_rows = _zone_rows(frame, rulebooks)
+    past = _prepare_history(history, keyed=keyed)
     books = {code: rulebooks.books[code] for code in frame["_book"].unique().to_list()}
-    clock = Clock.covering(zone_rows["zone"].unique().to_list(), frame["_at"], _horizon_days(books.values()))
+    zone_rows, zones = _zone_rows(frame, rulebooks)
+    clock = Clock.covering(zones, frame["_at"], _horizon_days(books.values()))
     at_local = clock.local(zone_rows.join(frame.select("_row", "_at"), on="_row"), "_at")
     decided = [
         _BookRun(book, frame.filter(pl.col("_book") == code), past, zone_rows, at_local, clock).decide()
@@ -131,7 +139,7 @@ def evaluate_batch(attempts: pl.DataFrame, history: pl.DataFrame, rulebooks: Rul
             "allowed",
             "violations",
             "warnings",
-            pl.col("_next").cast(pl.Int64).cast(UTC_INSTANT).alias("next_allowed_at"),
+            pl.col("_next").cast(UTC_INSTANT).alias("next_allowed_at"),
         )
     )
 
@@ -166,66 +174,86 @@ def _conform(
     return pl.DataFrame(columns)
 
 
-def _check_vocabulary(frame: pl.DataFrame, column: str, allowed: Iterable[str], name: str) -> None:
-    bad = frame.select(pl.col(column)).with_row_index("_index").filter(~pl.col(column).is_in(list(allowed)))
-    if bad.height:
+def _as_enum(frame: pl.DataFrame, column: str, allowed: Sequence[str], name: str) -> pl.Series:
+    """``column`` as an Enum of ``allowed`` (nulls kept); a value outside it is a ValidationError."""
+    try:
+        return frame[column].cast(pl.Enum(allowed), strict=True)
+    except pl.exceptions.PolarsError:
+        bad = frame.select(pl.col(column)).with_row_index("_index")
+        bad = bad.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(allowed)))
         value, index = bad[column][0], bad["_index"][0]
         raise ValidationError(
             f"row {index} of the {name} frame: {value!r} is not one of {sorted(allowed)}", field=column
-        )
+        ) from None
 
 
-def _prepare_attempts(attempts: pl.DataFrame, rulebooks: RulebookSet) -> pl.DataFrame:
+def _debtor_key(*, keyed: bool) -> pl.Expr:
+    """The join key of a debtor: ``debtor_key`` when both frames carry it in full (exact and fastest), else
+    a 64-bit hash of ``debtor_id`` (two of n ids share a hash with probability about n^2 / 2^65)."""
+    if keyed:
+        return pl.col("debtor_key").cast(pl.UInt64()).alias("_debtor")
+    return pl.col("debtor_id").hash(seed=0).alias("_debtor")
+
+
+def _prepare_attempts(attempts: pl.DataFrame, rulebooks: RulebookSet, *, keyed: bool = False) -> pl.DataFrame:
     frame = _conform(attempts, ATTEMPT_SCHEMA, REQUIRED_ATTEMPT_COLUMNS, "attempts")
     for column in REQUIRED_ATTEMPT_COLUMNS:
         if frame[column].null_count():
             raise ValidationError(f"column {column!r} of the attempts frame has nulls", field=column)
     frame = frame.with_columns(pl.col("recipient").fill_null("debtor"))
-    _check_vocabulary(frame, "channel", CHANNELS, "attempts")
-    _check_vocabulary(frame, "recipient", RECIPIENTS, "attempts")
+    frame = frame.with_columns(
+        _as_enum(frame, "channel", CHANNELS, "attempts"), _as_enum(frame, "recipient", RECIPIENTS, "attempts")
+    )
     books = {code: rulebooks.get(code).jurisdiction for code in frame["jurisdiction"].unique().to_list()}
-    flags = frame.select(pl.col("flags").str.split(";").explode().unique().drop_nulls())["flags"].to_list()
-    unknown = sorted(set(flags) - FLAGS - {""})
-    if unknown:
-        raise ValidationError(f"unknown flag(s) {unknown}", field="flags")
-    opted = frame.select(pl.col("opted_out").str.split(";").explode().unique().drop_nulls())[
-        "opted_out"
-    ].to_list()
-    if set(opted) - set(CHANNELS) - {""}:
-        raise ValidationError(
-            f"unknown channel(s) in opted_out: {sorted(set(opted) - set(CHANNELS) - {''})}", field="opted_out"
-        )
+    flag_sets = _listed(frame, "flags", FLAGS_ORDER)
+    opted_sets = _listed(frame, "opted_out", CHANNELS)
+    number = pl.coalesce(pl.col("dest_phone"), pl.when(pl.col("recipient") == "debtor").then(pl.col("phone")))
     return frame.with_row_index("_row").with_columns(
         pl.col("jurisdiction").replace_strict(books, return_dtype=pl.String()).alias("_book"),
         pl.col("at").cast(pl.Int64).alias("_at"),
-        pl.col("flags").fill_null("").str.split(";").alias("_flags"),
-        pl.col("opted_out").fill_null("").str.split(";").alias("_opted"),
-        pl.coalesce(
-            pl.col("dest_phone"),
-            pl.when(pl.col("recipient") == "debtor").then(pl.col("phone")),
-            pl.lit("recipient:") + pl.col("recipient"),
-        ).alias("_number"),
+        _debtor_key(keyed=keyed),
+        pl.col("flags").replace_strict(flag_sets, default=0, return_dtype=pl.UInt32()).alias("_flags"),
+        pl.col("opted_out").replace_strict(opted_sets, default=0, return_dtype=pl.UInt32()).alias("_opted"),
+        # The number used: a phone number, or (none known) the recipient's role, as contact_number says.
+        pl.when(number.is_not_null()).then(number.hash(seed=1)).alias("_used_h"),
+        pl.when(number.is_null()).then(pl.col("recipient")).alias("_role_used"),
+        _hashed("phone").alias("_phone_h"),
     )
 
 
-def _prepare_history(history: pl.DataFrame) -> pl.DataFrame:
+def _listed(frame: pl.DataFrame, column: str, allowed: Iterable[str]) -> dict[str, int]:
+    """The distinct ';'-joined values of ``column`` as bitmasks over ``allowed`` (unknown values refused)."""
+    order = {value: 2**index for index, value in enumerate(allowed)}
+    masks = {}
+    for text in frame[column].drop_nulls().unique().to_list():
+        parts = {part.strip() for part in text.split(";") if part.strip()}
+        unknown = sorted(parts - set(order))
+        if unknown:
+            raise ValidationError(f"unknown value(s) {unknown} in {column}", field=column)
+        masks[text] = sum(order[part] for part in parts)
+    return masks
+
+
+def _has(column: str, allowed: Sequence[str], value: str) -> pl.Expr:
+    """Whether the bitmask ``column`` (see ``_listed``) includes ``value``."""
+    bit = pl.lit(2 ** allowed.index(value), dtype=pl.UInt32())
+    return pl.col(column).and_(bit) != 0
+
+
+def _prepare_history(history: pl.DataFrame, *, keyed: bool = False) -> pl.DataFrame:
     frame = _conform(history, HISTORY_SCHEMA, REQUIRED_HISTORY_COLUMNS, "history")
     frame = frame.with_columns(
         pl.col("recipient").fill_null("debtor"), pl.col("direction").fill_null("outbound")
     )
-    _check_vocabulary(frame, "channel", CHANNELS, "history")
-    _check_vocabulary(frame, "recipient", RECIPIENTS, "history")
-    _check_vocabulary(frame, "direction", DIRECTIONS, "history")
-    _check_vocabulary(frame.filter(pl.col("outcome").is_not_null()), "outcome", OUTCOMES, "history")
     return frame.select(
-        pl.col("debtor_id"),
+        _debtor_key(keyed=keyed),
         pl.col("account_key").alias("h_account_key"),
-        pl.col("channel").alias("h_channel"),
+        _as_enum(frame, "channel", CHANNELS, "history").alias("h_channel"),
         pl.col("at").cast(pl.Int64).alias("h_at"),
-        pl.col("direction").alias("h_direction"),
-        pl.col("outcome").alias("h_outcome"),
-        pl.col("recipient").alias("h_recipient"),
-        pl.col("phone").alias("h_phone"),
+        _as_enum(frame, "direction", DIRECTIONS, "history").alias("h_direction"),
+        _as_enum(frame, "outcome", OUTCOMES, "history").alias("h_outcome"),
+        _as_enum(frame, "recipient", RECIPIENTS, "history").alias("h_recipient"),
+        _hashed("phone").alias("h_phone_h"),
     )
 
 
@@ -243,173 +271,166 @@ def _horizon_days(books: Iterable[Rulebook]) -> int:
 # --------------------------------------------------------------------------------------------- zones
 
 
-def _zone_rows(frame: pl.DataFrame, rulebooks: RulebookSet) -> pl.DataFrame:
-    """(_row, zone) for every candidate zone of every attempt, derived where the frame gives none."""
-    given = frame.select("_row", pl.col("timezones").fill_null("").str.strip_chars().alias("_zones"))
-    missing = frame.filter(given["_zones"] == "")
-    if missing.height:
-        derived = _derive_zones(missing, rulebooks)
-        given = given.join(derived, on="_row", how="left").select(
-            "_row",
-            pl.when(pl.col("_zones") == "")
-            .then(pl.col("_derived"))
-            .otherwise(pl.col("_zones"))
-            .alias("_zones"),
+class _ZoneSets:
+    """Candidate-zone tuples numbered as they are met, and zone names numbered likewise."""
+
+    def __init__(self) -> None:
+        self.sets: dict[tuple[str, ...], int] = {}
+        self.names: dict[str, int] = {}
+
+    def id_of(self, zones: tuple[str, ...]) -> int:
+        if zones not in self.sets:
+            for name in zones:
+                if name not in self.names:
+                    try:
+                        localtime.zone(name)
+                    except ValidationError as problem:
+                        raise ValidationError(problem.message, field="timezones") from None
+                    self.names[name] = len(self.names)
+            self.sets[zones] = len(self.sets)
+        return self.sets[zones]
+
+    def rows(self, row_sets: pl.DataFrame) -> pl.DataFrame:
+        """(_row, _set) -> (_row, _zid, _nz): one row per candidate zone."""
+        members = [
+            (set_id, self.names[name], len(zones)) for zones, set_id in self.sets.items() for name in zones
+        ]
+        table = pl.DataFrame(
+            members, schema={"_set": pl.UInt32(), "_zid": pl.UInt32(), "_nz": pl.UInt32()}, orient="row"
         )
-    rows = (
-        given.with_columns(pl.col("_zones").str.split(";"))
-        .explode("_zones")
-        .with_columns(pl.col("_zones").str.strip_chars())
-        .filter(pl.col("_zones") != "")
-        .unique(["_row", "_zones"], keep="first", maintain_order=True)
-        .rename({"_zones": "zone"})
-    )
-    for name in rows["zone"].unique().to_list():
-        try:
-            localtime.zone(name)
-        except ValidationError as problem:
-            raise ValidationError(problem.message, field="timezones") from None
-    return rows
+        return row_sets.join(table, on="_set").select("_row", "_zid", "_nz").sort("_row", maintain_order=True)
+
+    @property
+    def zone_names(self) -> list[str]:
+        return sorted(self.names, key=self.names.__getitem__)
 
 
-def _derive_zones(missing: pl.DataFrame, rulebooks: RulebookSet) -> pl.DataFrame:
-    keys = missing.select(
+def _zone_rows(frame: pl.DataFrame, rulebooks: RulebookSet) -> tuple[pl.DataFrame, list[str]]:
+    """(_row, _zid, _nz): each candidate zone of each attempt (derived where the frame gives none) as an
+    index into the returned zone names, with the attempt's number of zones."""
+    sets = _ZoneSets()
+    texts = frame["timezones"].unique().to_list()
+    given = {text: sets.id_of(_split(text)) for text in texts if text is not None and _split(text)}
+    row_sets = frame.select(
         "_row",
-        "_book",
-        "region",
-        pl.col("phone").str.replace_all(r"[\s\-().]", "").alias("_clean"),
-        "phone",
+        pl.col("timezones").replace_strict(given, default=None, return_dtype=pl.UInt32()).alias("_set"),
     )
-    country = {code: rulebooks.books[code].country for code in keys["_book"].unique().to_list()}
-    keys = keys.with_columns(
-        pl.col("_book").replace_strict(country, default=None, return_dtype=pl.String()).alias("_country")
-    )
-    fast = pl.col("_clean").str.contains(r"^\+\d{4,15}$")
-    slow = keys.filter(~fast & pl.col("phone").is_not_null()).select("phone", "_country").unique()
-    slow_e164 = pl.DataFrame(
-        {
-            "phone": slow["phone"],
-            "_country": slow["_country"],
-            "_slow": [localtime.to_e164(p, c) for p, c in zip(slow["phone"], slow["_country"], strict=True)],
-        },
-        schema={"phone": pl.String(), "_country": pl.String(), "_slow": pl.String()},
-    )
-    keys = keys.join(slow_e164, on=["phone", "_country"], how="left", nulls_equal=True).with_columns(
-        pl.when(fast).then(pl.col("_clean")).otherwise(pl.col("_slow")).alias("_e164")
-    )
-    phone_zones = _phone_zones(keys["_e164"].drop_nulls().unique())
-    keys = keys.join(phone_zones, on="_e164", how="left").with_columns(pl.col("_phone_zones").fill_null(""))
-    regions = keys.select("_book", "region").unique()
-    region_table = pl.DataFrame(
-        {
-            "_book": regions["_book"],
-            "region": regions["region"],
-            "_region_zones": [
-                ";".join(localtime.region_zones(rulebooks.books[b].root, r))
-                for b, r in zip(regions["_book"], regions["region"], strict=True)
-            ],
-        },
-        schema={"_book": pl.String(), "region": pl.String(), "_region_zones": pl.String()},
-    )
-    keys = keys.join(region_table, on=["_book", "region"], how="left", nulls_equal=True)
-    combos = keys.select("_phone_zones", "_region_zones", "_book").unique()
-    combined = pl.DataFrame(
-        {
-            "_phone_zones": combos["_phone_zones"],
-            "_region_zones": combos["_region_zones"],
-            "_book": combos["_book"],
-            "_derived": [
-                ";".join(localtime.combine_zones(_split(p), _split(r), rulebooks.books[b].zones))
-                for p, r, b in zip(
-                    combos["_phone_zones"], combos["_region_zones"], combos["_book"], strict=True
-                )
-            ],
-        },
-        schema={
-            "_phone_zones": pl.String(),
-            "_region_zones": pl.String(),
-            "_book": pl.String(),
-            "_derived": pl.String(),
-        },
-    )
-    return keys.join(combined, on=["_phone_zones", "_region_zones", "_book"], how="left").select(
-        "_row", "_derived"
-    )
+    missing = frame.filter(row_sets["_set"].is_null())
+    if missing.height:
+        derived = _derive_zones(missing, rulebooks, sets)
+        row_sets = pl.concat([row_sets.filter(pl.col("_set").is_not_null()), derived])
+    return sets.rows(row_sets), sets.zone_names
 
 
 def _split(text: str | None) -> tuple[str, ...]:
-    return tuple(part for part in (text or "").split(";") if part)
+    return tuple(dict.fromkeys(part.strip() for part in (text or "").split(";") if part.strip()))
 
 
-@dataclass(frozen=True)
-class _PrefixTable:
-    """phonenumbers' time-zone table as frames by prefix length, each key marked if longer keys extend it."""
+def _derive_zones(missing: pl.DataFrame, rulebooks: RulebookSet, sets: _ZoneSets) -> pl.DataFrame:
+    """(_row, _set) from phone number and region, as ``localtime.candidate_zones`` derives them."""
+    books = {code: rulebooks.books[code] for code in missing["_book"].unique().to_list()}
+    country = {code: book.country for code, book in books.items()}
+    readable = pl.col("phone").str.contains(r"^\+\d{4,15}$")
+    keys = missing.select("_row", "_book", "region", "phone").with_columns(
+        pl.when(readable).then(pl.col("phone")).alias("_e164"),
+        pl.col("_book").replace_strict(country, default=None, return_dtype=pl.String()).alias("_country"),
+    )
+    # Numbers not already in E.164: localtime.to_e164 on their distinct values (usually few).
+    other = (
+        keys.filter(pl.col("_e164").is_null() & pl.col("phone").is_not_null())
+        .select("phone", "_country")
+        .unique()
+    )
+    if other.height:
+        converted = [localtime.to_e164(p, c) for p, c in other.iter_rows()]
+        table = other.with_columns(pl.Series("_converted", converted, dtype=pl.String()))
+        keys = keys.join(table, on=["phone", "_country"], how="left", nulls_equal=True).with_columns(
+            pl.coalesce("_e164", "_converted").alias("_e164")
+        )
+    keys = keys.with_columns(_phone_zone_sets(keys["_e164"], sets).alias("_phone_set"))
+    regions = keys.select("_book", "region").unique()
+    region_ids = [
+        sets.id_of(localtime.region_zones(books[book].root, region)) for book, region in regions.iter_rows()
+    ]
+    keys = keys.join(
+        regions.with_columns(pl.Series("_region_set", region_ids, dtype=pl.UInt32())),
+        on=["_book", "region"],
+        how="left",
+        nulls_equal=True,
+    )
+    by_id = {set_id: zones for zones, set_id in sets.sets.items()}
+    combos = keys.select("_phone_set", "_region_set", "_book").unique()
+    combined = [
+        sets.id_of(localtime.combine_zones(by_id[phone_set], by_id[region_set], books[book].zones))
+        for phone_set, region_set, book in combos.iter_rows()
+    ]
+    combos = combos.with_columns(pl.Series("_set", combined, dtype=pl.UInt32()))
+    return keys.join(combos, on=["_phone_set", "_region_set", "_book"]).select("_row", "_set")
 
-    by_length: dict[int, pl.DataFrame]
 
-
-def _prefix_table() -> _PrefixTable:
+@cache
+def _prefix_tables() -> tuple[dict[int, pl.DataFrame], dict[int, tuple[str, ...]]]:
+    """phonenumbers' time-zone table as integer prefixes by length (a key's zones, numbered, if it is a
+    key; whether longer keys extend it), and the zones of each number."""
     from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
-    extendable: dict[int, set[str]] = {length: set() for length in range(1, TIMEZONE_LONGEST_PREFIX + 1)}
+    numbered: dict[tuple[str, ...], int] = {}
+    longer: dict[int, set[str]] = {length: set() for length in range(1, TIMEZONE_LONGEST_PREFIX + 1)}
     for key in TIMEZONE_DATA:
         for length in range(1, len(key)):
-            extendable[length].add(key[:length])
-    by_length = {}
+            longer[length].add(key[:length])
+    tables = {}
     for length in range(1, TIMEZONE_LONGEST_PREFIX + 1):
-        keys = sorted({key for key in TIMEZONE_DATA if len(key) == length} | extendable[length])
-        by_length[length] = pl.DataFrame(
+        keys = sorted({key for key in TIMEZONE_DATA if len(key) == length} | longer[length])
+        found = [
+            numbered.setdefault(localtime.zones_for_e164("+" + key), len(numbered))
+            if key in TIMEZONE_DATA
+            else None
+            for key in keys
+        ]
+        tables[length] = pl.DataFrame(
             {
-                "_prefix": keys,
-                "_found": [key in TIMEZONE_DATA for key in keys],
-                "_zones_here": [
-                    ";".join(localtime.zones_for_e164("+" + key)) if key in TIMEZONE_DATA else None
-                    for key in keys
-                ],
-                "_longer": [key in extendable[length] for key in keys],
+                "_prefix": [int(key) for key in keys],
+                "_found": found,
+                "_longer": [key in longer[length] for key in keys],
             },
-            schema={
-                "_prefix": pl.String(),
-                "_found": pl.Boolean(),
-                "_zones_here": pl.String(),
-                "_longer": pl.Boolean(),
-            },
+            schema={"_prefix": pl.Int64(), "_found": pl.UInt32(), "_longer": pl.Boolean()},
         )
-    return _PrefixTable(by_length)
+    return tables, {number: zones for zones, number in numbered.items()}
 
 
-_PREFIXES: list[_PrefixTable] = []
-
-
-def _phone_zones(e164: pl.Series) -> pl.DataFrame:
-    """``localtime.zones_for_e164`` for many numbers: the longest known prefix, found one length at a time
-    and only for numbers that a longer key could still match."""
-    if not _PREFIXES:
-        _PREFIXES.append(_prefix_table())
-    table = _PREFIXES[0]
-    active = pl.DataFrame({"_e164": e164}).with_columns(pl.col("_e164").str.len_chars().alias("_digits") - 1)
-    found = []
-    for length, keys in table.by_length.items():
-        if active.is_empty():
-            break
-        step = active.filter(pl.col("_digits") >= length).with_columns(
-            pl.col("_e164").str.slice(1, length).alias("_prefix")
+def _phone_zone_sets(e164: pl.Series, sets: _ZoneSets) -> pl.Series:
+    """``localtime.zones_for_e164`` as zone-set ids: the longest known prefix, one length at a time, only
+    for numbers that a longer key could still match."""
+    tables, zones_of = _prefix_tables()
+    numbers = (
+        pl.DataFrame({"_e164": e164})
+        .with_row_index("_i")
+        .with_columns(
+            pl.col("_e164").str.slice(1).cast(pl.Int64()).alias("_number"),
+            (pl.col("_e164").str.len_chars().cast(pl.Int64()) - 1).alias("_digits"),
         )
-        step = step.join(keys, on="_prefix", how="inner")
-        found.append(
-            step.filter(pl.col("_found")).select(
-                "_e164", pl.lit(length).alias("_length"), pl.col("_zones_here")
-            )
-        )
-        active = step.filter(pl.col("_longer")).select("_e164", "_digits")
-    if not found:
-        return pl.DataFrame(schema={"_e164": pl.String(), "_phone_zones": pl.String()})
-    return (
-        pl.concat(found)
-        .sort("_length", descending=True)
-        .unique("_e164", keep="first")
-        .select("_e164", pl.col("_zones_here").alias("_phone_zones"))
     )
+    best = pl.Series("_best", [None] * numbers.height, dtype=pl.UInt32())
+    active = numbers.filter(pl.col("_number").is_not_null()).select("_i", "_number", "_digits")
+    for length, table in tables.items():
+        if active.height == 0:
+            break
+        divisor = pl.lit(10, dtype=pl.Int64()).pow(pl.col("_digits") - length)
+        step = (
+            active.filter(pl.col("_digits") >= length)
+            .with_columns((pl.col("_number") // divisor).alias("_prefix"))
+            .join(table, on="_prefix", how="inner")
+        )
+        hits = step.filter(pl.col("_found").is_not_null())
+        best = best.scatter(hits["_i"], hits["_found"])
+        active = step.filter(pl.col("_longer")).select("_i", "_number", "_digits")
+    ids = {
+        number: sets.id_of(zones)
+        for number, zones in zones_of.items()
+        if number in set(best.drop_nulls().unique())
+    }
+    return best.replace_strict(ids, default=sets.id_of(()), return_dtype=pl.UInt32())
 
 
 # --------------------------------------------------------------------------------------------- clock
@@ -417,35 +438,31 @@ def _phone_zones(e164: pl.Series) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Clock:
-    """Zone offsets over the run's time span, as a frame, so instants become local times by a join."""
+    """Zone offsets over the run's time span, as a frame, so instants become local times by a join.
 
-    segments: pl.DataFrame  # zone, _from, _to, _offset (microseconds)
+    Zones are referred to by ``_zid``, their index in ``names``."""
+
+    names: list[str]
+    segments: pl.DataFrame  # _zid, _from, _to, _offset (microseconds)
 
     @classmethod
-    def covering(cls, zones: Iterable[str], instants: pl.Series, horizon_days: int) -> Clock:
-        low = int(instants.min()) - (horizon_days + 3) * DAY_US  # type: ignore[arg-type]
-        high = int(instants.max()) + (horizon_days + localtime.MAX_WINDOW_ROUNDS + 4) * DAY_US  # type: ignore[arg-type]
-        rows: list[tuple[str, int, int, int]] = []
-        for name in zones:
+    def covering(cls, names: list[str], instants: pl.Series, horizon_days: int) -> Clock:
+        low = int(cast(int, instants.min())) - (horizon_days + 3) * DAY_US
+        high = int(cast(int, instants.max())) + (horizon_days + localtime.MAX_WINDOW_ROUNDS + 4) * DAY_US
+        rows: list[tuple[int, int, int, int]] = []
+        for zid, name in enumerate(names):
             segments = localtime.offset_segments(name, localtime.from_us(low), localtime.from_us(high))
-            bounds = [start for start, _ in segments[1:]] + [2**62]
+            ends = [start for start, _ in segments[1:]] + [2**62]
             starts = [-(2**62)] + [start for start, _ in segments[1:]]
-            rows.extend(
-                (name, s, e, offset) for s, e, (_, offset) in zip(starts, bounds, segments, strict=True)
-            )
-        return cls(
-            pl.DataFrame(
-                rows,
-                schema={"zone": pl.String(), "_from": pl.Int64(), "_to": pl.Int64(), "_offset": pl.Int64()},
-                orient="row",
-            )
-        )
+            rows.extend((zid, s, e, offset) for s, e, (_, offset) in zip(starts, ends, segments, strict=True))
+        schema = {"_zid": pl.UInt32(), "_from": pl.Int64(), "_to": pl.Int64(), "_offset": pl.Int64()}
+        return cls(names, pl.DataFrame(rows, schema=schema, orient="row"))
 
     def local(self, frame: pl.DataFrame, instant: str) -> pl.DataFrame:
-        """``frame`` (with ``zone`` and the Int64 microsecond column ``instant``) plus ``_day`` (days since
-        1970-01-01, local) and ``_tod`` (microseconds since local midnight)."""
+        """``frame`` (with ``_zid`` and the Int64 microsecond column ``instant``) plus ``_day`` (local days
+        since 1970-01-01) and ``_tod`` (microseconds since local midnight)."""
         return (
-            frame.join(self.segments, on="zone", how="inner")
+            frame.join(self.segments, on="_zid", how="inner")
             .filter((pl.col("_from") <= pl.col(instant)) & (pl.col(instant) < pl.col("_to")))
             .with_columns((pl.col(instant) + pl.col("_offset")).alias("_local"))
             .with_columns(
@@ -455,21 +472,22 @@ class Clock:
             .drop("_from", "_to", "_offset", "_local")
         )
 
-    @staticmethod
-    def wall(frame: pl.DataFrame, day: str, micros: str, reference: str | None) -> pl.Series:
-        """For each row, the earliest instant not before ``reference`` at which ``zone`` shows local day
-        ``day`` at ``micros`` (``localtime.wall_at_or_after``); with no reference, the earliest instant."""
-        keys = frame.select("zone", pl.col(day).alias("_wday"), pl.col(micros).alias("_wmicros")).unique()
+    def wall(self, frame: pl.DataFrame, day: str, micros: str, reference: str | None) -> pl.Series:
+        """For each row, the earliest instant not before ``reference`` at which zone ``_zid`` shows local
+        day ``day`` at ``micros`` (``localtime.wall_at_or_after``); with no reference, the earliest."""
+        keys = frame.select("_zid", pl.col(day).alias("_wday"), pl.col(micros).alias("_wmicros")).unique()
         earliest, latest = [], []
-        for name, number, offset in keys.iter_rows():
-            first, second = localtime.wall_instants(name, localtime.day_from_number(number), offset)
+        for zid, number, offset in keys.iter_rows():
+            first, second = localtime.wall_instants(
+                self.names[zid], localtime.day_from_number(number), offset
+            )
             earliest.append(localtime.to_us(first))
             latest.append(localtime.to_us(second))
         table = keys.with_columns(
             pl.Series("_earliest", earliest, dtype=pl.Int64()), pl.Series("_latest", latest, dtype=pl.Int64())
         )
         joined = frame.with_columns(pl.col(day).alias("_wday"), pl.col(micros).alias("_wmicros")).join(
-            table, on=["zone", "_wday", "_wmicros"], how="left", maintain_order="left"
+            table, on=["_zid", "_wday", "_wmicros"], how="left", maintain_order="left"
         )
         if reference is None:
             return joined["_earliest"]
@@ -483,12 +501,63 @@ class Clock:
 # ------------------------------------------------------------------------------------------ one book
 
 
+# The attempt's columns a joined contact carries (phone numbers as 64-bit hashes: cheap to carry).
+_ATTEMPT_SIDE: Final = (
+    "_row",
+    "_debtor",
+    "account_key",
+    "_at",
+    "channel",
+    "recipient",
+    "_phone_h",
+    "_used_h",
+    "_role_used",
+)
+
+
+def _hashed(column: str) -> pl.Expr:
+    return pl.when(pl.col(column).is_not_null()).then(pl.col(column).hash(seed=1))
+
+
 def _in(column: str, values: Iterable[str]) -> pl.Expr:
     return pl.col(column).is_in(sorted(values))
 
 
+def _latest_per_row(frame: pl.DataFrame, value: str) -> pl.DataFrame:
+    """The largest ``value`` per ``_row`` over a row's zones (``_nz`` of them): only attempts with several
+    candidate zones need grouping."""
+    single = frame.filter(pl.col("_nz") == 1).select("_row", value)
+    several = frame.filter(pl.col("_nz") > 1).group_by("_row").agg(pl.col(value).max())
+    return pl.concat([single, several.select("_row", value)])
+
+
+def _nth_latest(frame: pl.DataFrame, n: int) -> pl.DataFrame:
+    """(_row, _limiting): the n-th latest ``h_at`` of each ``_row`` in ``frame``, which is sorted by _row
+    and then by h_at descending; rows with fewer than n are left out."""
+    starts = (pl.col("_row") != pl.col("_row").shift(1)).fill_null(True)
+    return (
+        frame.select(
+            "_row",
+            pl.col("h_at").shift(-(n - 1)).alias("_limiting"),
+            starts.alias("_start"),
+            (pl.col("_row").shift(-(n - 1)) == pl.col("_row")).fill_null(False).alias("_enough"),
+        )
+        .filter(pl.col("_start") & pl.col("_enough"))
+        .select("_row", "_limiting")
+    )
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """The attempts (``_row``) a rule fails, with when each failure ends (``_after``; null: never by
+    itself); ``window``: the daily window decides instead."""
+
+    rows: pl.DataFrame  # _row, _after
+    window: bool = False
+
+
 class _BookRun:
-    """Every rule of one rulebook over the attempts it governs."""
+    """Every rule of one rulebook over the attempts it governs (``rows``, in ``_row`` order)."""
 
     def __init__(
         self,
@@ -506,86 +575,78 @@ class _BookRun:
         self.zone_rows = zone_rows.join(ids, on="_row", how="semi")
         self.at_local = at_local.join(ids, on="_row", how="semi")
         self.clock = clock
-        self.failures: list[pl.DataFrame] = []
-        self.row_sets: list[pl.DataFrame] = []  # _row, _set for the blocking hours rules (one per channel)
-        self.intervals = pl.DataFrame(schema={"_set": pl.String(), "_s": pl.Int64(), "_e": pl.Int64()})
+        self.row_sets: list[pl.DataFrame] = []  # _row, _set: the window of the blocking hours rule
+        self.intervals = pl.DataFrame(
+            schema={"_set": pl.UInt32(), "_s": pl.Int64(), "_e": pl.Int64(), "_k": pl.UInt32()}
+        )
         self._recent: pl.DataFrame | None = None
 
     def decide(self) -> pl.DataFrame:
+        columns: list[pl.Series] = []
         for index, rule in enumerate(self.book.rules):
             if rule.kind == "retention" or rule.kind in _MESSAGE_KINDS:
                 continue
             applies = self.rows.filter(_in("channel", rule.channels) & _in("recipient", rule.recipients))
             if applies.height == 0:
                 continue
-            failed = getattr(self, f"_{rule.kind}")(rule, applies)
-            if failed.height:
-                self.failures.append(
-                    failed.select(
-                        pl.col("_row"),
-                        pl.lit(index, dtype=pl.Int32()).alias("_rule"),
-                        pl.col("_after").cast(pl.Int64()),
-                        pl.col("_window").cast(pl.Boolean()),
-                    )
-                )
-        return self._compose()
+            failed: _Failed = getattr(self, f"_{rule.kind}")(rule, applies)
+            if failed.rows.height == 0:
+                continue
+            positions = self.rows["_row"].search_sorted(failed.rows["_row"])
+            fail = pl.Series(f"_f{index}", [False] * self.rows.height).scatter(positions, True)
+            after = pl.Series(f"_a{index}", [None] * self.rows.height, dtype=pl.Int64()).scatter(
+                positions, failed.rows["_after"]
+            )
+            window = pl.Series(f"_w{index}", [False] * self.rows.height).scatter(positions, failed.window)
+            columns += [fail, after, window]
+        return self._compose(pl.DataFrame(columns))
 
     # -- composing -------------------------------------------------------------------------------------
 
-    def _compose(self) -> pl.DataFrame:
-        rules = pl.DataFrame(
-            {
-                "_rule": list(range(len(self.book.rules))),
-                "_id": [rule.id for rule in self.book.rules],
-                "_block": [rule.severity == "block" for rule in self.book.rules],
-            },
-            schema={"_rule": pl.Int32(), "_id": pl.String(), "_block": pl.Boolean()},
+    def _compose(self, outcome: pl.DataFrame) -> pl.DataFrame:
+        rules = self.book.rules
+        failed = [int(name[2:]) for name in outcome.columns if name.startswith("_f")]
+        blocking = [i for i in failed if rules[i].severity == "block"]
+        warning = [i for i in failed if rules[i].severity != "block"]
+        permanent = [pl.col(f"_f{i}") & pl.col(f"_a{i}").is_null() & ~pl.col(f"_w{i}") for i in blocking]
+        base = self.rows.select("_row", "attempt_id", "_at")
+        decided = (pl.concat([base, outcome], how="horizontal") if outcome.width else base).select(
+            "_row",
+            "attempt_id",
+            "_at",
+            *_bitmasks("_v", blocking),
+            *_bitmasks("_x", warning),
+            (pl.any_horizontal([pl.col(f"_f{i}") for i in blocking]) if blocking else pl.lit(False)).alias(
+                "_blocked"
+            ),
+            (pl.any_horizontal(permanent) if permanent else pl.lit(False)).alias("_permanent"),
+            pl.max_horizontal([pl.col("_at")] + [pl.col(f"_a{i}") for i in blocking]).alias("_t"),
         )
-        empty = pl.DataFrame(
-            schema={"_row": pl.UInt32(), "_rule": pl.Int32(), "_after": pl.Int64(), "_window": pl.Boolean()}
-        )
-        failed = pl.concat([empty, *self.failures]).join(rules, on="_rule").sort("_row", "_rule")
-        listed = failed.group_by("_row", maintain_order=True).agg(
-            pl.col("_id").filter(pl.col("_block")).str.join(";").alias("violations"),
-            pl.col("_id").filter(~pl.col("_block")).str.join(";").alias("warnings"),
-            (pl.col("_block") & pl.col("_after").is_null() & ~pl.col("_window")).any().alias("_permanent"),
-            pl.col("_after").filter(pl.col("_block")).max().alias("_after"),
-            pl.col("_block").any().alias("_blocked"),
-        )
-        decided = (
-            self.rows.select("_row", "attempt_id", "_at")
-            .join(listed, on="_row", how="left")
-            .with_columns(
-                pl.col("violations").fill_null(""),
-                pl.col("warnings").fill_null(""),
-                pl.col("_blocked").fill_null(False),
-                pl.col("_permanent").fill_null(False),
-            )
-        )
-        start = decided.filter(pl.col("_blocked") & ~pl.col("_permanent")).select(
-            "_row", pl.max_horizontal("_at", "_after").alias("_t")
-        )
+        decided = _spelled(decided, "_v", blocking, rules, "violations")
+        decided = _spelled(decided, "_x", warning, rules, "warnings")
+        start = decided.filter(pl.col("_blocked") & ~pl.col("_permanent")).select("_row", "_t")
         later = self._next_allowed(start)
         return (
             decided.join(later, on="_row", how="left")
             .with_columns(
                 (~pl.col("_blocked")).alias("allowed"),
-                pl.when(~pl.col("_blocked")).then(pl.col("_at")).otherwise(pl.col("_next")).alias("_next"),
+                pl.when(pl.col("_blocked")).then(pl.col("_next")).otherwise(pl.col("_at")).alias("_next"),
             )
             .select("_row", "attempt_id", "allowed", "violations", "warnings", "_next")
         )
 
     def _next_allowed(self, start: pl.DataFrame) -> pl.DataFrame:
-        sets = pl.concat([pl.DataFrame(schema={"_row": pl.UInt32(), "_set": pl.String()}), *self.row_sets])
+        """(_row, _next): ``localtime.next_allowed`` from ``_t`` in every candidate zone."""
+        sets = pl.concat([pl.DataFrame(schema={"_row": pl.UInt32(), "_set": pl.UInt32()}), *self.row_sets])
         start = start.join(sets, on="_row", how="left")
-        without_window = start.filter(pl.col("_set").is_null()).select("_row", pl.col("_t").alias("_next"))
+        done = [start.filter(pl.col("_set").is_null()).select("_row", pl.col("_t").alias("_next"))]
         pending = start.filter(pl.col("_set").is_not_null())
-        done = [without_window]
         for _ in range(localtime.MAX_WINDOW_ROUNDS):
             if pending.height == 0:
                 break
-            opened = self._opened(pending)
-            moved = pending.join(opened, on="_row", how="left")  # rows with an empty window get no opening
+            local = self.clock.local(pending.join(self.zone_rows, on="_row"), "_t")
+            opened = _latest_per_row(self._open_per_zone(local), "_opened")
+            moved = pending.join(opened, on="_row", how="left")  # an empty window never opens
             done.append(
                 moved.filter(pl.col("_opened") == pl.col("_t")).select("_row", pl.col("_t").alias("_next"))
             )
@@ -594,26 +655,29 @@ class _BookRun:
             )
         return pl.concat(done)
 
-    def _opened(self, pending: pl.DataFrame) -> pl.DataFrame:
-        """For each pending row, the latest over its zones of ``localtime.open_at_or_after``."""
-        per_zone = self._open_per_zone(self.clock.local(pending.join(self.zone_rows, on="_row"), "_t"))
-        return per_zone.group_by("_row").agg(pl.col("_opened").max())
-
     def _open_per_zone(self, local: pl.DataFrame) -> pl.DataFrame:
-        """``local`` has _row, zone, _t, _set, _day, _tod; one row per (_row, zone) comes back with
-        ``_opened``: ``_t`` when inside the window, else when the window next opens."""
-        spans = (
-            local.join(self.intervals, on="_set", how="inner")
-            .group_by("_row", "zone")
+        """``local`` has _row, _zid, _nz, _t, _set, _day, _tod; back comes one row per (_row, _zid) with
+        ``_opened`` (``localtime.open_at_or_after``): ``_t`` inside the window, else its next opening."""
+        joined = local.join(self.intervals, on="_set", how="inner")
+        features = [
+            ((pl.col("_s") <= pl.col("_tod")) & (pl.col("_tod") < pl.col("_e"))).alias("_inside"),
+            pl.when(pl.col("_s") > pl.col("_tod")).then(pl.col("_s")).alias("_later"),
+            pl.col("_s").alias("_first"),
+        ]
+        keep = ["_row", "_zid", "_nz", "_t", "_day"]
+        simple = joined.filter(pl.col("_k") == 1).select(*keep, *features)
+        several = (
+            joined.filter(pl.col("_k") > 1)
+            .with_columns(features)
+            .group_by("_row", "_zid")
             .agg(
-                pl.col("_t").first(),
-                pl.col("_day").first(),
-                ((pl.col("_s") <= pl.col("_tod")) & (pl.col("_tod") < pl.col("_e"))).any().alias("_inside"),
-                pl.col("_s").filter(pl.col("_s") > pl.col("_tod")).min().alias("_later"),
-                pl.col("_s").min().alias("_first"),
+                *[pl.col(name).first() for name in keep[2:]],
+                pl.col("_inside").any(),
+                pl.col("_later").min(),
+                pl.col("_first").min(),
             )
         )
-        spans = spans.with_columns(
+        spans = pl.concat([simple, several.select(simple.columns)]).with_columns(
             pl.when(pl.col("_later").is_not_null())
             .then(pl.col("_day"))
             .otherwise(pl.col("_day") + 1)
@@ -625,84 +689,101 @@ class _BookRun:
             self.clock.wall(outside, "_wday", "_wmicros", "_t").alias("_opened")
         )
         inside = spans.filter(pl.col("_inside")).with_columns(pl.col("_t").alias("_opened"))
-        return pl.concat([inside, opened_outside]).select("_row", "zone", "_opened")
+        return pl.concat([inside, opened_outside]).select("_row", "_zid", "_nz", "_opened")
 
     # -- rule kinds ------------------------------------------------------------------------------------
 
-    def _hours(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _hours(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         params = rule.params
         assert isinstance(params, HoursParams)
         windows = applies.select(
-            "_row",
-            pl.col("agreed_windows").fill_null(""),
-            pl.col("inconvenient_windows").fill_null(""),
+            "_row", pl.col("agreed_windows").fill_null(""), pl.col("inconvenient_windows").fill_null("")
         )
-        combos = windows.select("agreed_windows", "inconvenient_windows").unique()
-        keys: list[str] = []
-        intervals: list[tuple[str, int, int]] = []
-        for agreed, inconvenient in combos.iter_rows():
-            key = f"{rule.id}|{agreed}|{inconvenient}"
+        combos = windows.select("agreed_windows", "inconvenient_windows").unique(maintain_order=True)
+        base = self.intervals["_set"].max()
+        first_id = 0 if base is None else int(cast(int, base)) + 1
+        ids: list[int] = []
+        intervals: list[tuple[int, int, int, int]] = []
+        for offset, (agreed, inconvenient) in enumerate(combos.iter_rows()):
             daily = localtime.allowed_daily_set(
                 params.daily_set,
                 localtime.parse_windows_text(agreed, field="agreed_windows"),
                 localtime.parse_windows_text(inconvenient, field="inconvenient_windows"),
                 agreed_extends=params.agreed_windows_extend,
             )
-            keys.append(key)
-            intervals.extend((key, start, end) for start, end in daily)
-        table = combos.with_columns(pl.Series("_set", keys, dtype=pl.String()))
+            ids.append(first_id + offset)
+            intervals.extend((first_id + offset, start, end, len(daily)) for start, end in daily)
+        table = combos.with_columns(pl.Series("_set", ids, dtype=pl.UInt32()))
         self.intervals = pl.concat(
             [self.intervals, pl.DataFrame(intervals, schema=self.intervals.schema, orient="row")]
-        ).unique()
+        )
         row_sets = windows.join(table, on=["agreed_windows", "inconvenient_windows"]).select("_row", "_set")
         if rule.severity == "block":
             self.row_sets.append(row_sets)
         local = self.at_local.join(row_sets, on="_row").with_columns(pl.col("_at").alias("_t"))
-        opened = self._open_per_zone(local).group_by("_row").agg(pl.col("_opened").max())
-        outside = row_sets.join(opened, on="_row", how="left").join(
-            self.rows.select("_row", "_at"), on="_row"
-        )
-        failed = outside.filter(pl.col("_opened").is_null() | (pl.col("_opened") != pl.col("_at")))
-        return failed.select(
-            "_row", pl.lit(None, dtype=pl.Int64()).alias("_after"), pl.lit(True).alias("_window")
-        )
+        opened = self._open_per_zone(local).join(self.rows.select("_row", "_at"), on="_row")
+        outside = opened.filter(pl.col("_opened") != pl.col("_at")).select("_row")
+        never = row_sets.join(opened, on="_row", how="anti").select("_row")  # an empty window
+        failing = pl.concat([outside, never]).unique()
+        return _Failed(failing.with_columns(pl.lit(None, dtype=pl.Int64()).alias("_after")), window=True)
 
-    def _joined_history(self, rows: pl.DataFrame, *, lookback_days: int | None) -> pl.DataFrame:
+    def _joined_history(
+        self, rows: pl.DataFrame, *, lookback_days: int | None, numbers: bool = True
+    ) -> pl.DataFrame:
         """``rows`` (attempts of this book) joined with their debtors' contacts at or before the attempt,
-        back to ``lookback_days`` before it (None: all)."""
-        joined = rows.select(
-            "_row", "debtor_id", "account_key", "_at", "channel", "recipient", "_number", "phone"
-        ).join(self.past, on="debtor_id", how="inner")
+        back to ``lookback_days`` before it (None: all), sorted by _row and then latest contact first."""
+        past = self.past
+        high = int(cast(int, rows["_at"].max()))
+        low = int(cast(int, past["h_at"].min() if lookback_days is None else rows["_at"].min()))
+        if lookback_days is not None:
+            low -= lookback_days * DAY_US
+            past = past.filter(pl.col("h_at").is_between(low, high))
+        if not numbers:  # fewer columns to carry when no rule compares numbers
+            past = past.drop("h_phone_h")
+        side = _ATTEMPT_SIDE if numbers else _ATTEMPT_SIDE[:6]
+        joined = rows.select(side).join(past, on="_debtor", how="inner")
         condition = pl.col("h_at") <= pl.col("_at")
         if lookback_days is not None:
             condition &= pl.col("h_at") >= pl.col("_at") - lookback_days * DAY_US
-        return joined.filter(condition).with_columns(
-            pl.coalesce(
-                pl.col("h_phone"),
-                pl.when(pl.col("h_recipient") == "debtor").then(pl.col("phone")),
-                pl.lit("recipient:") + pl.col("h_recipient"),
-            ).alias("h_number")
-        )
+        joined = joined.filter(condition)
+        time_bits = max(high - low, 1).bit_length()
+        row_bits = max(int(cast(int, rows["_row"].max())), 1).bit_length()
+        if row_bits + time_bits <= 63:  # one integer key sorts faster than two columns
+            newest_first = pl.lit(2**time_bits - 1 + low, dtype=pl.Int64()) - pl.col("h_at")
+            key = pl.col("_row").cast(pl.UInt64()) * (2**time_bits) + newest_first.cast(pl.UInt64())
+            return joined.sort(key)
+        return joined.sort("_row", "h_at", descending=[False, True])
 
     def _recent_history(self) -> pl.DataFrame:
-        """The joined history of the windowed frequency rules, built once for all of them."""
+        """The joined history every windowed frequency rule reads, built once for all of them."""
         if self._recent is None:
             covered = pl.lit(False)
             for rule in self.book.rules:
                 if isinstance(rule.params, FrequencyParams) and rule.params.days is not None:
                     covered |= _in("channel", rule.channels) & _in("recipient", rule.recipients)
-            self._recent = self._joined_history(
-                self.rows.filter(covered), lookback_days=_horizon_days([self.book]) + 2
+            rows = self.rows.filter(covered)
+            lookback = _horizon_days([self.book]) + 2
+            numbers = any(
+                isinstance(rule.params, FrequencyParams)
+                and rule.params.days is not None
+                and rule.params.scope == "number"
+                for rule in self.book.rules
             )
-        return self._recent
+            self._recent = (
+                self._joined_history(rows, lookback_days=lookback, numbers=numbers) if rows.height else None
+            )
+        return self._recent if self._recent is not None else pl.DataFrame()
 
-    def _frequency(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _frequency(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         params = rule.params
         assert isinstance(params, FrequencyParams)
         if params.days is None:
             joined = self._joined_history(applies, lookback_days=None)
         else:
-            joined = self._recent_history().join(applies.select("_row"), on="_row", how="semi")
+            joined = self._recent_history()
+            if joined.height == 0:
+                return _Failed(pl.DataFrame(schema={"_row": pl.UInt32(), "_after": pl.Int64()}))
+            joined = joined.filter(_in("channel", rule.channels) & _in("recipient", rule.recipients))
         counted = (
             _in("h_channel", rule.channels)
             & _in("h_recipient", rule.recipients)
@@ -713,44 +794,34 @@ class _BookRun:
         if params.scope == "account":
             counted &= pl.col("h_account_key") == pl.col("account_key")
         elif params.scope == "number":
-            counted &= pl.col("h_number") == pl.col("_number")
-        limiting = (
-            joined.filter(counted)
-            .group_by("_row")
-            .agg(pl.col("h_at").top_k(params.limit).min().alias("_limiting"), pl.len().alias("_count"))
-            .filter(pl.col("_count") >= params.limit)
-        )
+            counted &= _same_number()
+        limiting = _nth_latest(joined.filter(counted), params.limit)
         if params.days is None:
-            return limiting.select(
-                "_row", pl.lit(None, dtype=pl.Int64()).alias("_after"), pl.lit(False).alias("_window")
-            )
+            return _Failed(limiting.select("_row", pl.lit(None, dtype=pl.Int64()).alias("_after")))
         local = self.clock.local(limiting.join(self.zone_rows, on="_row"), "_limiting").with_columns(
             (pl.col("_day") + params.days).alias("_open_day"), pl.lit(0, dtype=pl.Int64()).alias("_midnight")
         )
         starts = local.with_columns(self.clock.wall(local, "_open_day", "_midnight", None).alias("_after"))
-        after = (
-            starts.group_by("_row")
-            .agg(pl.col("_after").max())
-            .join(self.rows.select("_row", "_at"), on="_row")
-        )
-        return after.filter(pl.col("_after") > pl.col("_at")).select(
-            "_row", "_after", pl.lit(False).alias("_window")
+        after = _latest_per_row(starts, "_after").join(applies.select("_row", "_at"), on="_row")
+        return _Failed(after.filter(pl.col("_after") > pl.col("_at")).select("_row", "_after"))
+
+    def _permanent(self, applies: pl.DataFrame, condition: pl.Expr) -> _Failed:
+        return _Failed(
+            applies.filter(condition).select("_row", pl.lit(None, dtype=pl.Int64()).alias("_after"))
         )
 
-    def _permanent(self, applies: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
-        return applies.filter(condition).select(
-            "_row", pl.lit(None, dtype=pl.Int64()).alias("_after"), pl.lit(False).alias("_window")
-        )
-
-    def _hold(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _hold(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         params = rule.params
         assert isinstance(params, HoldParams)
-        condition = pl.col("_flags").list.contains(params.flag) & ~_in("recipient", params.allowed_recipients)
+        flagged = (
+            _has("_flags", tuple(FLAGS_ORDER), params.flag) if params.flag in FLAGS_ORDER else pl.lit(False)
+        )
+        condition = flagged & ~_in("recipient", params.allowed_recipients)
         if params.released_by == "verification":
             condition &= pl.col("verification_sent_at").is_null()
         return self._permanent(applies, condition)
 
-    def _consent(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _consent(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         params = rule.params
         assert isinstance(params, ConsentParams)
         given = pl.lit(None, dtype=pl.Boolean())
@@ -762,24 +833,25 @@ class _BookRun:
             )
         return self._permanent(applies, ~given)
 
-    def _opt_out(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
-        return self._permanent(applies, pl.col("_opted").list.contains(pl.col("channel")))
+    def _opt_out(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
+        opted = pl.any_horizontal([(pl.col("channel") == c) & _has("_opted", CHANNELS, c) for c in CHANNELS])
+        return self._permanent(applies, opted)
 
-    def _public_post(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _public_post(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         return self._permanent(applies, pl.col("public").fill_null(False))
 
-    def _employer_email(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _employer_email(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         return self._permanent(
             applies, (pl.col("channel") == "email") & pl.col("employer_email").fill_null(False)
         )
 
-    def _third_party_notice(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _third_party_notice(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         return self._permanent(applies, pl.lit(True))
 
-    def _validation_notice(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _validation_notice(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         return self._permanent(applies, pl.col("validation_notice_sent_at").is_null())
 
-    def _third_party_unreachable(self, rule: Rule, applies: pl.DataFrame) -> pl.DataFrame:
+    def _third_party_unreachable(self, rule: Rule, applies: pl.DataFrame) -> _Failed:
         params = rule.params
         assert isinstance(params, UnreachableParams)
         debtor = self._joined_history(applies, lookback_days=None).filter(pl.col("h_recipient") == "debtor")
@@ -800,18 +872,65 @@ class _BookRun:
             .join(seen, on="_row", how="left")
             .with_columns(pl.col("_failed").fill_null(0), pl.col("_wrong").fill_null(False))
         )
-        phones = state["phone"].unique()
-        validity = pl.DataFrame(
-            {"phone": phones, "_valid": [localtime.phone_is_valid(p, self.book.country) for p in phones]},
-            schema={"phone": pl.String(), "_valid": pl.Boolean()},
-        )
-        state = state.join(validity, on="phone", how="left", nulls_equal=True)
-        unreachable = pl.col("_failed") >= params.failed_calls
-        if params.invalid_number:
-            unreachable |= pl.col("_wrong") | ~pl.col("_valid")
+        unreachable = (pl.col("_failed") >= params.failed_calls) | (pl.col("_wrong") & params.invalid_number)
         after = pl.col("_first") + params.days * DAY_US
-        failed = state.filter(~unreachable & (pl.col("_first").is_null() | (after > pl.col("_at"))))
-        return failed.select("_row", after.alias("_after"), pl.lit(False).alias("_window"))
+        waiting = state.filter(~unreachable & (pl.col("_first").is_null() | (after > pl.col("_at"))))
+        if (
+            params.invalid_number
+        ):  # the number's validity decides only for these: look up their distinct numbers
+            phones = waiting["phone"].unique()
+            valid = [localtime.phone_is_valid(phone, self.book.country) for phone in phones]
+            validity = pl.DataFrame(
+                {"phone": phones, "_valid": valid}, schema={"phone": pl.String(), "_valid": pl.Boolean()}
+            )
+            waiting = waiting.join(validity, on="phone", how="left", nulls_equal=True).filter(
+                pl.col("_valid")
+            )
+        return _Failed(waiting.select("_row", after.alias("_after")))
+
+
+def _bitmasks(prefix: str, indices: list[int]) -> list[pl.Expr]:
+    """The failed rules among ``indices`` as bits of UInt64 words ``<prefix>0``, ``<prefix>1``, ..."""
+    words = []
+    for word, start in enumerate(range(0, len(indices), 63)):
+        bits = [
+            pl.col(f"_f{i}").cast(pl.UInt64()) * (2**bit) for bit, i in enumerate(indices[start : start + 63])
+        ]
+        words.append(pl.sum_horizontal(bits).alias(f"{prefix}{word}"))
+    return words
+
+
+def _spelled(
+    frame: pl.DataFrame, prefix: str, indices: list[int], rules: Sequence[Rule], name: str
+) -> pl.DataFrame:
+    """Replace the bitmask words by the ';'-joined rule ids, spelled once per distinct combination."""
+    words = [column for column in frame.columns if column.startswith(prefix)]
+    if not words:
+        return frame.with_columns(pl.lit("").alias(name))
+    combos = frame.select(words).unique()
+    spelled = []
+    for values in combos.iter_rows():
+        ids = [
+            rules[index].id
+            for word, value in enumerate(values)
+            for bit, index in enumerate(indices[word * 63 : word * 63 + 63])
+            if value >> bit & 1
+        ]
+        spelled.append(";".join(ids))
+    table = combos.with_columns(pl.Series(name, spelled, dtype=pl.String()))
+    return frame.join(table, on=words, how="left", maintain_order="left").drop(words)
+
+
+def _same_number() -> pl.Expr:
+    """Whether a joined contact used the attempt's number (``attempt.contact_number`` on both sides)."""
+    return (
+        pl.when(pl.col("h_phone_h").is_not_null())
+        .then(pl.col("h_phone_h") == pl.col("_used_h"))
+        .when((pl.col("h_recipient") == "debtor") & pl.col("_phone_h").is_not_null())
+        .then(pl.col("_phone_h") == pl.col("_used_h"))
+        .otherwise(pl.col("h_recipient") == pl.col("_role_used"))
+        .fill_null(False)
+    )
 
 
 # ---------------------------------------------------------------------------------------- conversion
@@ -860,7 +979,7 @@ def frames_from_attempts(attempts: Sequence[Attempt]) -> tuple[pl.DataFrame, pl.
                 "direction": contact.direction,
                 "outcome": contact.outcome,
                 "recipient": contact.recipient,
-                "phone": contact.number,
+                "phone": None if contact.number.startswith("recipient:") else contact.number,
             }
             for contact in attempt.history
         )

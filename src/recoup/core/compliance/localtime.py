@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -138,10 +138,11 @@ def wall_at_or_after(zone_name: str, day: date, micros: int, reference: datetime
 def offset_segments(zone_name: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
     """The zone's UTC offsets over [start, end] as ``[(from_us, offset_us), ...]``, first from ``start``.
 
-    Found by sampling every hour and bisecting each change to the exact second, so a batch can turn
-    instants into local times with one join and still agree with ``local_parts`` to the microsecond.
+    Found by sampling every three hours and bisecting each change to the exact second, so a batch can turn
+    instants into local times with one join and still agree with ``local_parts`` to the microsecond. (No
+    zone in the tz database changes its offset twice within three hours.)
     """
-    step = HOUR_US
+    step = 3 * HOUR_US
     first = to_us(start)
     last = to_us(end)
     segments = [(first, utc_offset_us(zone_name, first))]
@@ -249,8 +250,9 @@ def window_set(window: Window, *, closed: bool) -> DailySet:
     return span(start, end + 1 if closed else end)
 
 
+@lru_cache(maxsize=4096)
 def allowed_daily_set(
-    legal: DailySet, agreed: Sequence[Window], inconvenient: Sequence[Window], *, agreed_extends: bool
+    legal: DailySet, agreed: tuple[Window, ...], inconvenient: tuple[Window, ...], *, agreed_extends: bool
 ) -> DailySet:
     """The legal window, narrowed to the windows the debtor agreed (or, where the law lets the debtor's
     direct consent extend the hours, replaced by them), minus the times the debtor said are inconvenient."""
@@ -320,6 +322,7 @@ def to_e164(phone: str | None, default_region: str | None) -> str | None:
     return text if _E164.match(text) else None
 
 
+@lru_cache(maxsize=65_536)
 def phone_is_valid(phone: str | None, default_region: str | None) -> bool:
     """Whether the number exists in its country's numbering plan (phonenumbers' validity check)."""
     e164 = to_e164(phone, default_region)

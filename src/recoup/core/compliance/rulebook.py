@@ -292,7 +292,8 @@ class RulebookSet:
                     overrides=_mapping(overrides.get(code) or {}, f"overrides.{code}"),
                     additions=_sequence(additions.get(code) or [], f"rules.{code}"),
                     version=book.version + suffix,
-                    where=f"overrides.{code}",
+                    overrides_at=f"overrides.{code}",
+                    rules_at=f"rules.{code}",
                 )
         return RulebookSet(books)
 
@@ -374,27 +375,37 @@ def _build(doc: Mapping[str, Any], parent: Rulebook | None, where: str) -> Ruleb
         overrides=_mapping(doc.get("overrides") or {}, f"{where}: overrides"),
         additions=_sequence(doc.get("rules") or [], f"{where}: rules"),
         version=base.version,
-        where=where,
+        overrides_at=f"{where}: overrides",
+        rules_at=f"{where}: rules",
     )
 
 
 def _derive(
-    book: Rulebook, *, overrides: Mapping[str, Any], additions: list[Any], version: str, where: str
+    book: Rulebook,
+    *,
+    overrides: Mapping[str, Any],
+    additions: list[Any],
+    version: str,
+    overrides_at: str,
+    rules_at: str,
 ) -> Rulebook:
+    """``book`` with ``overrides`` (stricter only) and ``additions``; ``*_at`` say where they came from."""
     rules = list(book.rules)
     for rule_id, change in overrides.items():
         index = next((i for i, rule in enumerate(rules) if rule.id == rule_id), None)
+        place = f"{overrides_at}.{rule_id}"
         if index is None:
-            raise RulebookError(f"no rule {rule_id!r} to override", field=f"{where}: overrides.{rule_id}")
-        rules[index] = _tightened(rules[index], _mapping(change, f"{where}: overrides.{rule_id}"), where)
+            raise RulebookError(f"no rule {rule_id!r} to override", field=place)
+        rules[index] = _tightened(rules[index], _mapping(change, place), place)
     seen = {rule.id for rule in rules}
     for index, raw in enumerate(additions):
-        rule = parse_rule(_mapping(raw, f"{where}: rules[{index}]"), f"{where}: rules[{index}]")
+        place = f"{rules_at}[{index}]"
+        rule = parse_rule(_mapping(raw, place), place)
         if rule.id in seen:
-            raise RulebookError(f"rule id {rule.id!r} is used twice", field=f"{where}: rules[{index}].id")
+            raise RulebookError(f"rule id {rule.id!r} is used twice", field=f"{place}.id")
         seen.add(rule.id)
         rules.append(rule)
-    _check_hours_unique(rules, where)
+    _check_hours_unique(rules, rules_at)
     derived = replace(book, rules=tuple(rules), version=version)
     digest = hashlib.sha256(
         json.dumps(derived.canonical(), sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -558,11 +569,10 @@ _PARAM_PARSERS: Final[dict[str, Any]] = {
 # --------------------------------------------------------------------------------- stricter-only check
 
 
-def _tightened(rule: Rule, change: Mapping[str, Any], where: str) -> Rule:
-    place = f"{where}: overrides.{rule.id}"
+def _tightened(rule: Rule, change: Mapping[str, Any], place: str) -> Rule:
     _only_keys(change, _OVERRIDABLE, place)
     raw = rule.canonical()
-    merged: dict[str, Any] = {key: raw[key] for key in ("id", "kind", "severity", "citation", "summary")}
+    merged: dict[str, Any] = {key: raw[key] for key in ("id", "kind", "citation", "summary")}
     merged["channels"] = change.get("channels", raw["channels"])
     merged["recipients"] = change.get("recipients", raw["recipients"])
     merged["severity"] = change.get("severity", raw["severity"])
