@@ -224,3 +224,70 @@ def test_a_config_is_a_plain_value(inputs_factory: Factory) -> None:
     config = default_config()
     assert isinstance(config, StrategyConfig)
     assert propose(inputs_factory(10).clear(), RUN, config).height == 0
+
+
+def _one_account(inputs_factory: Factory, **values: object) -> pl.DataFrame:
+    """A plain account (no hold, every channel open) with the given columns overridden."""
+    row = inputs_factory(1).with_columns(
+        flags=pl.lit(""),
+        opted_out=pl.lit(""),
+        open_promise=pl.lit(False),
+        on_plan=pl.lit(False),
+        broken_promises_60d=pl.lit(0, dtype=pl.Int64),
+        ability_score=pl.lit(0.8),
+        willingness_score=pl.lit(0.2),
+        dpd=pl.lit(120, dtype=pl.Int64),
+        balance=pl.lit(2_000_000, dtype=pl.Int64),
+        days_since_last_contact=pl.lit(None, dtype=pl.Int64),
+        contacts_7d=pl.lit(0, dtype=pl.Int64),
+        **{f"has_{c}": pl.lit(True) for c in ("phone", "email", "im", "address")},
+        **{f"consent_{c}": pl.lit(True) for c in ("sms", "email", "im", "call")},
+    )
+    return row.with_columns(**{name: pl.lit(value) for name, value in values.items()})
+
+
+def test_no_contact_within_the_minimum_gap(inputs_factory: Factory) -> None:
+    gap = default_playbook().min_gap_days
+    assert gap > 0
+    inside = propose(_one_account(inputs_factory, days_since_last_contact=gap - 1), RUN)
+    assert inside.filter(pl.col("channel").is_not_null()).height == 0
+    after = propose(_one_account(inputs_factory, days_since_last_contact=60), RUN)
+    assert after.filter(pl.col("channel") == "call").height > 0
+
+
+def test_recent_contacts_lower_a_contacts_value_by_fatigue_and_risk(inputs_factory: Factory) -> None:
+    config = default_config()
+    fresh = propose(_one_account(inputs_factory, days_since_last_contact=30), RUN, config)
+    tired = propose(_one_account(inputs_factory, days_since_last_contact=30, contacts_7d=1), RUN, config)
+    pairs = fresh.join(tired, on="reasons", suffix="_tired").filter(pl.col("channel").is_not_null())
+    assert pairs.height > 0
+    assert (pairs.get_column("value_tired") < pairs.get_column("value")).all()
+    # The risk alone: with no fatigue, a third contact in seven days carries twice the base risk.
+    loose = replace(default_playbook(), max_contacts_7d=10)
+    flat = replace(config, fatigue=1.0, playbooks={"*": loose})
+    fresh = propose(_one_account(inputs_factory, days_since_last_contact=30, contacts_7d=1), RUN, flat)
+    tired = propose(_one_account(inputs_factory, days_since_last_contact=30, contacts_7d=2), RUN, flat)
+    pairs = fresh.join(tired, on="reasons", suffix="_tired").filter(pl.col("channel").is_not_null())
+    gaps = (pairs.get_column("value") - pairs.get_column("value_tired")).to_list()
+    assert gaps == pytest.approx([flat.contact_risk] * len(gaps))
+
+
+def test_an_offer_by_call_is_worth_more_than_the_same_offer_by_message(inputs_factory: Factory) -> None:
+    candidates = propose(_one_account(inputs_factory), RUN)
+    settlements = candidates.filter(pl.col("offer_kind") == "settlement")
+    by_channel = dict(zip(settlements["channel"], settlements["expected_recovery"], strict=True))
+    assert by_channel["call"] > by_channel["im"]
+
+
+def test_calls_are_candidates_from_the_first_day_past_due(inputs_factory: Factory) -> None:
+    for ability, willingness in ((0.8, 0.8), (0.8, 0.2), (0.2, 0.8), (0.2, 0.2)):
+        account = _one_account(inputs_factory, dpd=3, ability_score=ability, willingness_score=willingness)
+        assert propose(account, RUN).filter(pl.col("channel") == "call").height > 0
+
+
+def test_legal_review_is_rare_and_never_for_small_balances(inputs_factory: Factory) -> None:
+    inputs = inputs_factory(3_000).with_columns(days_since_last_contact=pl.lit(None, dtype=pl.Int64))
+    chosen = choose(propose(inputs, RUN), Capacities(calls=100))
+    legal = _by_key(inputs, chosen.filter(pl.col("action") == "legal_review"))
+    assert legal.height <= inputs.height // 50
+    assert (legal.get_column("balance") >= 1_000_000).all()  # the large band: 10,000.00 CNY and up

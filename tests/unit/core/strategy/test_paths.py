@@ -171,3 +171,12 @@ def test_two_playbooks_for_one_creditor_are_refused() -> None:
     assert playbooks_by_creditor([book, default_playbook()])["bank-1"] is book
     with pytest.raises(ValidationError, match="two playbooks for creditor 'bank-1'"):
         playbooks_by_creditor([book, book])
+
+
+def test_contact_limits_are_optional_and_checked() -> None:
+    assert parse_playbook(_doc(GOOD)).min_gap_days == 0
+    limited = parse_playbook(_doc(GOOD, HEAD + "limits: {max_contacts_7d: 3, min_gap_days: 2}\n"))
+    assert (limited.max_contacts_7d, limited.min_gap_days) == (3, 2)
+    problems = _problems(_doc(GOOD, HEAD + "limits: {min_gap_days: -1, every: 2}\n"))
+    assert "between 0 and 365" in problems["limits.min_gap_days"]
+    assert "unknown key" in problems["limits.every"]
