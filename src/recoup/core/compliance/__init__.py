@@ -27,6 +27,7 @@ from recoup.core.compliance.batch import (
 )
 from recoup.core.compliance.check import check_attempts, decision_json
 from recoup.core.compliance.linter import CATEGORIES, Linter, default_linter, lint
+from recoup.core.compliance.linter import Finding as LintFinding
 from recoup.core.compliance.rulebook import Rule, Rulebook, RulebookError, RulebookSet, load_rulebooks
 from recoup.core.compliance.scalar import evaluate
 
@@ -41,6 +42,7 @@ __all__ = [
     "Decision",
     "Destination",
     "Finding",
+    "LintFinding",
     "Linter",
     "Message",
     "Rule",

@@ -425,11 +425,8 @@ def _phone_zone_sets(e164: pl.Series, sets: _ZoneSets) -> pl.Series:
         hits = step.filter(pl.col("_found").is_not_null())
         best = best.scatter(hits["_i"], hits["_found"])
         active = step.filter(pl.col("_longer")).select("_i", "_number", "_digits")
-    ids = {
-        number: sets.id_of(zones)
-        for number, zones in zones_of.items()
-        if number in set(best.drop_nulls().unique())
-    }
+    used = set(best.drop_nulls().unique().to_list())
+    ids = {number: sets.id_of(zones_of[number]) for number in used}
     return best.replace_strict(ids, default=sets.id_of(()), return_dtype=pl.UInt32())
 
 
@@ -728,11 +725,17 @@ class _BookRun:
         return _Failed(failing.with_columns(pl.lit(None, dtype=pl.Int64()).alias("_after")), window=True)
 
     def _joined_history(
-        self, rows: pl.DataFrame, *, lookback_days: int | None, numbers: bool = True
+        self,
+        rows: pl.DataFrame,
+        *,
+        lookback_days: int | None,
+        numbers: bool = True,
+        counted: pl.Expr | None = None,
     ) -> pl.DataFrame:
         """``rows`` (attempts of this book) joined with their debtors' contacts at or before the attempt,
-        back to ``lookback_days`` before it (None: all), sorted by _row and then latest contact first."""
-        past = self.past
+        back to ``lookback_days`` before it (None: all), sorted by _row and then latest contact first.
+        ``counted`` keeps only the contacts some rule could count."""
+        past = self.past if counted is None else self.past.filter(counted)
         high = int(cast(int, rows["_at"].max()))
         low = int(cast(int, past["h_at"].min() if lookback_days is None else rows["_at"].min()))
         if lookback_days is not None:
@@ -758,9 +761,11 @@ class _BookRun:
         """The joined history every windowed frequency rule reads, built once for all of them."""
         if self._recent is None:
             covered = pl.lit(False)
+            counted = pl.lit(False)
             for rule in self.book.rules:
                 if isinstance(rule.params, FrequencyParams) and rule.params.days is not None:
                     covered |= _in("channel", rule.channels) & _in("recipient", rule.recipients)
+                    counted |= _counted(rule)
             rows = self.rows.filter(covered)
             lookback = _horizon_days([self.book]) + 2
             numbers = any(
@@ -770,7 +775,9 @@ class _BookRun:
                 for rule in self.book.rules
             )
             self._recent = (
-                self._joined_history(rows, lookback_days=lookback, numbers=numbers) if rows.height else None
+                self._joined_history(rows, lookback_days=lookback, numbers=numbers, counted=counted)
+                if rows.height
+                else None
             )
         return self._recent if self._recent is not None else pl.DataFrame()
 
@@ -784,13 +791,7 @@ class _BookRun:
             if joined.height == 0:
                 return _Failed(pl.DataFrame(schema={"_row": pl.UInt32(), "_after": pl.Int64()}))
             joined = joined.filter(_in("channel", rule.channels) & _in("recipient", rule.recipients))
-        counted = (
-            _in("h_channel", rule.channels)
-            & _in("h_recipient", rule.recipients)
-            & _in("h_direction", params.directions)
-        )
-        if params.outcomes is not None:
-            counted &= _in("h_outcome", params.outcomes)
+        counted = _counted(rule)
         if params.scope == "account":
             counted &= pl.col("h_account_key") == pl.col("account_key")
         elif params.scope == "number":
@@ -887,6 +888,20 @@ class _BookRun:
                 pl.col("_valid")
             )
         return _Failed(waiting.select("_row", after.alias("_after")))
+
+
+def _counted(rule: Rule) -> pl.Expr:
+    """Whether a frequency rule counts a contact, from the contact's side alone (scope aside)."""
+    params = rule.params
+    assert isinstance(params, FrequencyParams)
+    counted = (
+        _in("h_channel", rule.channels)
+        & _in("h_recipient", rule.recipients)
+        & _in("h_direction", params.directions)
+    )
+    if params.outcomes is not None:
+        counted &= _in("h_outcome", params.outcomes)
+    return counted
 
 
 def _bitmasks(prefix: str, indices: list[int]) -> list[pl.Expr]:

@@ -95,6 +95,7 @@ def utc_offset_us(zone_name: str, micros: int) -> int:
     return (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds
 
 
+@lru_cache(maxsize=65_536)
 def wall_instants(zone_name: str, day: date, micros: int) -> tuple[datetime, datetime]:
     """The instants (earliest, latest) when the clocks in ``zone_name`` show ``day`` at ``micros``.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 # Pairs of (traditional, simplified) characters, written as one string of alternating characters.
@@ -117,6 +118,7 @@ class Normalised:
         return self.original_index(start), self.original_index(end - 1) + 1
 
 
+@lru_cache(maxsize=1024)  # a message is linted, checked for debt details and for wording: normalise once
 def normalise(text: str) -> Normalised:
     folded = text.translate(FOLD)
     deleted = _deleted_spans(folded)
