@@ -80,7 +80,7 @@ class StrategyConfig:
     elasticity: float = DEFAULT_ELASTICITY  # settlement acceptance per unit of discount (offers.py)
     value_per_major: Mapping[str, float] = field(default_factory=dict)  # currency -> reference units
     fatigue: float = 0.5  # each contact in the last seven days multiplies a new contact's gain by this
-    contact_risk: float = 20.0  # expected harm of a contact (complaint, opt-out), reference units
+    contact_risk: float = 80.0  # expected harm of a contact (complaint, opt-out), reference units
 
 
 def default_config(experiment: Experiment | None = None) -> StrategyConfig:
