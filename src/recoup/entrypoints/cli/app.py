@@ -6,7 +6,18 @@ from typing import Annotated
 
 import typer
 
-from recoup.entrypoints.cli import audit, channels, daily, database, imports, model, payments, serve, simulate
+from recoup.entrypoints.cli import (
+    audit,
+    channels,
+    compliance,
+    daily,
+    database,
+    imports,
+    model,
+    payments,
+    serve,
+    simulate,
+)
 from recoup.entrypoints.cli.common import Globals
 
 app = typer.Typer(
@@ -44,6 +55,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(channels.app, name="channels")
 app.add_typer(payments.app, name="payments")
 app.add_typer(model.app, name="model")
+app.add_typer(compliance.app, name="compliance")
 
 
 def main() -> None:
