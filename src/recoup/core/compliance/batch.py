@@ -737,7 +737,8 @@ class _BookRun:
         ``counted`` keeps only the contacts some rule could count."""
         past = self.past if counted is None else self.past.filter(counted)
         high = int(cast(int, rows["_at"].max()))
-        low = int(cast(int, past["h_at"].min() if lookback_days is None else rows["_at"].min()))
+        earliest = past["h_at"].min() if lookback_days is None and past.height else rows["_at"].min()
+        low = int(cast(int, earliest))
         if lookback_days is not None:
             low -= lookback_days * DAY_US
             past = past.filter(pl.col("h_at").is_between(low, high))

@@ -68,6 +68,12 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"(?:come|coming) after you",
         r"something (?:bad|terrible|nasty) (?:will|might|could|may) happen",
         r"you(?: will| ll) be sorry",
+        r"(?:have|had|get|meet with) (?:an|a nasty|a little) accident",
+        r"(?:something|an accident) (?:will|might|could|may) happen to (?:you|your)",
+        r"smash (?:up )?your (?:car|windows?|house|home|face|shop)",
+        r"you(?: will| ll) pay for (?:this|that|it)",
+        r"(?:won t|will not|wouldn t) be safe",
+        r"see what happens to (?:you|your)",
     ),
     "false_authority": (
         r"(?:this is|i am|i m|we are|we re|calling from|speaking from|it s) (?:the |a |an |your )?(?:local )?"
@@ -80,6 +86,10 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"(?:jail|prison|gaol)\b",
         r"imprison\w*",
         r"behind bars",
+        r"detain(?:ed|ing)? you|in(?:to)? (?:police )?custody|handcuff\w*",
+        r"officer (?:has been|is|was) assigned",
+        r"(?:fraud|crime|criminal) (?:unit|squad|division|department)",
+        r"(?:police|sheriff|prosecutor)s? (?:for|to) (?:arrest|prosecution|charges)",
         r"prosecut\w*",
         r"criminal (?:offen[cs]e|charges?|matter|case|record|proceedings|complaint)",
         r"charged with (?:fraud|theft|a crime)",
@@ -99,8 +109,9 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"|disgrace)\b",
     ),
     "third_party_disclosure": (
-        r"(?:contact|call|phone|ring|tell|inform|notify|email|e mail|text|message|write to|speak to|talk to"
-        r"|reach out to|let|alert|warn) (?:all )?(?:of )?your (?:employer|boss|manager|supervisor|hr|human"
+        r"(?:(?:contact|call|phone|ring|tell|inform|notify|email|e mail|text|message|alert|warn)(?:s|ed|ing)?"
+        r"|write to|speak to|talk to|reach(?:ing)? out to|let) (?:all )?(?:of )?your (?:employer|boss"
+        r"|manager|supervisor|hr|human"
         r" resources"
         r"|workplace|work|company|colleagues|co ?workers|family|relatives|parents|mother|father|mum|mom|dad"
         r"|wife"
@@ -125,6 +136,13 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"(?:everyone|everybody|the whole (?:town|village|street|office|neighbou?rhood)) (?:in your \w+ )?"
         r"(?:will|is going to|ll) (?:know|find out|see|hear)",
         r"wall of shame|name and shame|go(?:es|ing)? viral",
+        r"(?:shared|posted|published|announced) (?:with|to) (?:everyone|everybody|the whole|all your|the"
+        r" public)",
+        r"(?:notice|advert|ad|announcement|article) (?:about|on|of) (?:you|your)\w*[^.!?\n]{0,40}(?:paper"
+        r"|newspaper|press|online|website)",
+        r"(?:appear|listed|shown|displayed) on (?:our|a|the) (?:public|website|online)[^.!?\n]{0,20}(?:page"
+        r"|list|site|register)",
+        r"public (?:debtors?|defaulters?) (?:page|list|register)",
         r"public(?:ly)? (?:shame|humiliat\w*|expose|name)\w*",
     ),
     "fake_blacklist": (
@@ -137,8 +155,13 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"(?:passport|driving licen[cs]e|driver s license|visa|citizenship)[^.!?\n]{0,30}"
         r"(?:cancel\w*|revoked|confiscated|seized|suspended|withdrawn)",
         r"freeze (?:all|every) (?:of )?(?:your )?(?:bank )?(?:accounts?|assets)",
+        r"(?:accounts?|assets|wages|salary|savings) (?:will|shall|are going to) (?:all )?be (?:frozen"
+        r"|seized|confiscated)",
         r"(?:credit|credit score|credit rating|credit record)[^.!?\n]{0,20}(?:destroyed|ruined|wiped out)",
         r"ruin your (?:credit|life|future)",
+        r"barred from (?:renting|buying|working|travel\w*|getting)",
+        r"(?:every|all|any) banks? will (?:refuse|reject|deny|turn down) you",
+        r"for life\b",
         r"deport\w*",
     ),
     "pressure_borrow": (
@@ -151,6 +174,8 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"|things|phone|kidney|assets)",
         r"(?:use|with) (?:another|a different|your other|a second) (?:credit )?card",
         r"pawn\w*|remortgag\w*",
+        r"max(?:ing)? out (?:your )?(?:other |another )?(?:credit )?cards?",
+        r"sell (?:something|anything|what you (?:have|own)|your stuff)",
         r"lend you (?:the |some )?(?:money|cash)",
     ),
     "unconsented_visit": (
@@ -163,6 +188,8 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"|officer"
         r"|bailiff)s? (?:round )?to your (?:home|house|office|workplace|address|door)",
         r"on (?:his|her|their|our|my) way to your",
+        r"(?:call|come|stop) (?:at|by|round to) your (?:house|home|door|address|flat|apartment|office"
+        r"|workplace)",
     ),
     "suit_threat": (
         r"su(?:e|ing|ed)\b",
@@ -175,6 +202,7 @@ _EN: Final[dict[str, tuple[str, ...]]] = {
         r"court (?:action|proceedings|claim|case|summons)",
         r"(?:take|taken|taking|drag|bring|brought) (?:you )?to court",
         r"see you in court",
+        r"(?:small claims|county|magistrates?|civil) court",
         r"(?:claim|judgment|summons|case)[^.!?\n]{0,25}(?:issued|filed|brought|lodged) against you",
     ),
 }
@@ -184,8 +212,8 @@ _ZH: Final[dict[str, tuple[str, ...]]] = {
     "threat": (
         r"弄死|打死|砍死|杀了|杀死|宰了|做了你|废了你|卸了?你|打断.{0,3}腿|砍你|捅你|揍你",
         r"找人(?:收拾|教训|打|砍|弄|修理)|收拾你|教训你|修理你|让你好看|有你好看|后果自负",
-        r"别怪(?:我们|我)?不客气|对你不客气|小心(?:你的|你|点|点儿)|出门小心|走夜路|你等着|给我等着",
-        r"不得安宁|鸡犬不宁|泼油漆|泼粪|烧(?:了)?你家|放火|要你(?:的)?命|见血|断手断脚",
+        r"别怪(?:我们|我)?不客气|对你不客气|小心(?:你的|你|点|点儿)|出门.{0,3}小心|走夜路|你等着|给我等着|等着瞧|走着瞧",
+        r"不得安宁|鸡犬不宁|泼油漆|泼粪|烧(?:了)?你家|放火|要你(?:的)?命|见血|断手断脚|堵在|堵你|被人(?:打|砍|堵|收拾)",
         r"全家(?:都)?(?:不得安宁|倒霉|遭殃|出事)|你(?:的)?家人.{0,3}(?:出事|遭殃|小心)",
     ),
     "false_authority": (
@@ -193,7 +221,7 @@ _ZH: Final[dict[str, tuple[str, ...]]] = {
         r"|律所|刑警)",
         r"逮捕|拘留|抓你|抓捕|坐牢|判刑|蹲监狱|进监狱|坐监|通缉|追逃|立案侦查|被立案|已立案",
         r"涉嫌(?:诈骗|犯罪|违法|刑事)|诈骗罪|构成犯罪|刑事责任|追究刑事|犯罪记录|报警",
-        r"(?:警察|警方|公安)(?:会|将|要|马上|明天|今天)?(?:上门|来|去|抓|介入)",
+        r"(?:警察|警方|公安).{0,3}?(?:上门|来|去|抓|介入)|看守所|派出所|扣留|限制人身|公安(?:的)?系统|上了(?:公安|警方)",
     ),
     "insult": (
         r"老赖|无赖|(?<!谨防)(?<!防范)(?<!小心)(?<!冒充)骗子|废物|垃圾(?!短信|邮件|信息|分类)|人渣|畜生|畜牲|王八",
@@ -203,27 +231,31 @@ _ZH: Final[dict[str, tuple[str, ...]]] = {
     "third_party_disclosure": (
         r"(?:通知|告诉|告知|联系|打电话给|打给|电话给|找|发给|通报|转告)(?:你|您)?(?:的)?(?:家人|家里人|家属|父母|爸妈"
         r"|爸爸|妈妈|老婆|老公|配偶|妻子|丈夫|子女|孩子|亲戚|亲属|亲友|朋友|同事|领导|老板|单位|公司|通讯录|联系人"
-        r"|紧急联系人|邻居|同学|老师|村委|居委)",
+        r"|紧急联系人|邻居|同学|老师|村委|居委|好友|微信好友|QQ好友)",
+        r"(?:发给|告诉|通知)(?:你|您)(?:的)?所有(?:的)?(?:微信|QQ)?(?:好友|联系人|朋友|亲戚|同事)",
         r"爆(?:你|您)?(?:的)?通讯录|通讯录(?:里|中)?(?:的)?(?:所有人|人|朋友)|群发给(?:你|您)?(?:的)?(?:通讯录|联系人|朋友)",
         r"让(?:你|您)(?:们)?(?:的)?(?:家人|父母|同事|领导|单位|公司|朋友|亲戚)(?:的人)?(?:都)?知道",
         r"掌握(?:了)?(?:你|您)(?:的)?(?:父母|家人|亲属|同事|朋友|通讯录|单位)",
-        r"(?:家人|父母|同事|领导|单位|朋友|亲戚)(?:都)?(?:会|将)(?:知道|收到)",
+        r"(?:家人|父母|同事|领导|单位|朋友|亲戚)(?:都)?(?:(?!不|没|未).){0,4}?(?:会|将)(?:知道|收到)",
     ),
     "public_shaming": (
-        r"曝光|公示|张贴|大字报|人肉|朋友圈曝光",
+        r"曝光|公示|张贴|大字报|人肉|朋友圈曝光|拉横幅|挂横幅",
         r"公开(?:你|您)(?:的)?(?:任何)?(?:个人)?(?:信息|照片|身份|欠款|资料|隐私)",
         r"贴(?:到|在)(?:你|您)?(?:的)?(?:小区|单位|公司|门口|家门)",
         r"挂(?:到|在)(?:网上|微博|朋友圈|群里|抖音)",
-        r"发(?:到|在)(?:你|您)?(?:的)?(?:朋友圈|微博|抖音|快手|群|群里|业主群|网上|家族群|班级群|公司群)",
+        r"发(?:到|在)(?:你|您)?(?:们)?(?:的)?.{0,4}?(?:朋友圈|微博|抖音|快手|群|群里|业主群|网上|家族群|班级群|公司群)",
+        r"贴在(?:你|您)?(?:家|的)?.{0,4}?(?:楼道|门口|小区|单位|公司|电梯)",
         r"(?:全村|全小区|全公司|全单位|所有人|大家|全镇|全校)(?:的)?(?:人)?都(?:会)?知道|上(?:新闻|电视)",
     ),
     "fake_blacklist": (
-        r"黑名单|拉黑",
+        r"黑名单|拉黑|全网通报",
+        r"(?:子女|孩子|小孩)(?:(?!不会|不受|不影响|没有).){0,10}?(?:被查|查到|政审)",
         r"(?:子女|孩子|小孩|后代|下一代|儿女)(?:(?!不会|不受|不影响|没有).){0,10}?"
         r"(?:无法|不能|受影响|影响|上不了|考不了|读不了|没法)",
         r"影响(?:三代|子女|后代|孩子)|连累(?:家人|子女|三代|孩子)|终身(?:有效|无法|不能|限制)",
         r"这辈子(?:都)?(?:别想|无法|不能|完了)|永远(?:无法|不能|别想)|永久(?:作废|失信|拉黑|冻结)",
         r"征信(?:将|会)?(?:永久|彻底|终身)?(?:作废|毁了|完了|黑了|报废)",
+        r"信用(?:将|会|就)?(?:彻底|永久|全)?(?:完了|毁了|作废|破产)|买票都买不了|(?:坐|乘)不了(?:飞机|高铁|火车)",
         r"冻结(?:你|您)?(?:名下)?(?:的)?(?:所有|全部)(?:的)?(?:银行卡|账户|资产|财产|存款)",
         r"(?:限制|禁止)(?:你|您)?(?:乘坐|坐)?(?:飞机|高铁|火车|出行|出境|高消费)",
         r"没收(?:你|您)?(?:的)?(?:房产|房子|财产)|全国(?:金融)?(?:联网|通报)",
@@ -232,11 +264,14 @@ _ZH: Final[dict[str, tuple[str, ...]]] = {
         r"(?:找|向|跟|问)(?:你|您)?(?:的)?(?:朋友|亲戚|家人|父母|同事|别人|他人|亲友).{0,2}借",
         r"借钱(?:还|给|来)|去借|借(?:一笔|点|些|一点)|网贷|借呗|花呗|微粒贷|小额贷款?|高利贷|以贷养贷|拆东墙|套现",
         r"(?:用|刷)(?:别的|其他|另一张|其它)(?:的)?信用卡",
-        r"卖(?:了)?(?:房|车|房子|车子|肾|血|首饰|家当|家产)|把(?:房子?|车子?|首饰|家当)卖|抵押(?:房|车)|典当|变卖",
+        r"卖(?:了)?(?:房|车|房子|车子|肾|血|首饰|家当|家产)|把(?:你的?)?(?:房子?|车子?|首饰|家当|手机|电脑|东西)卖"
+        r"|抵押(?:房|车)|典当|变卖",
     ),
     "unconsented_visit": (
         r"上门|登门|外访",
-        r"(?:到|去|来)(?:你|您)(?:的)?(?:家|单位|公司|家里|住处|老家|小区|工作单位)",
+        r"(?:我们|我司|同事|催收员|工作人员|外访人员|的人|人员|专人|派人).{0,6}?(?:到|去|来)(?:你|您)(?:的)?"
+        r"(?:家|单位|公司|家里|住处|老家|小区|工作单位)",
+        r"(?:到|去)(?:你|您)(?:的)?(?:家|单位|公司|家里|老家)(?:里)?(?:找|堵|等)",
         r"(?:派|安排)(?:人|专人|外访人员|同事|工作人员|催收员).{0,6}?(?:上门|去|到|来|找)",
     ),
     "suit_threat": (
@@ -256,8 +291,9 @@ _CJK: Final = "\u3400-\u9fff"
 _LETTER: Final = re.compile("[a-z]")
 _CLAUSE_END: Final = re.compile(r"[.!?;。！？；，,\n]")
 _EN_NEGATED: Final = re.compile(
-    r"(?:\bnot\b(?!\W+hesitate)|\bnever\b|n't\b|\bno\b|\bwithout\b)(?:\W+\w+){0,2}\W*$|\bthere (?:is|are)"
-    r" no\b"
+    r"(?:(?<!why )\bnot\b(?!\W+hesitate)|\bnever\b|n't\b|\bno\b|\bwithout\b)(?:\W+\w+){0,2}\W*$|\bthere"
+    r" (?:is|are)"
+    r" no\b|\b(?:not|never)\b[^.;,]*\bor\b(?:\W+\w+){0,2}\W*$"
 )
 _EN_RIGHTS: Final = re.compile(r"\byou\W+(?:may|can|could|have the right to|are entitled to)\b")
 _ZH_NEGATED: Final = re.compile(

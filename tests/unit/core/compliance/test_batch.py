@@ -237,3 +237,10 @@ def test_zones_derived_from_phone_numbers_match_the_scalar_path(phone: str) -> N
     )
     for batch, scalar in decide_both([obj]):
         assert batch == scalar
+
+
+def test_no_history_at_all() -> None:
+    for batch, scalar in decide_both(
+        [variant(recipient="family"), variant(jurisdiction="CN", recipient="other")]
+    ):
+        assert batch == scalar

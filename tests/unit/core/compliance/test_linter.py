@@ -14,10 +14,19 @@ from hypothesis import strategies as st
 from recoup.core.compliance import CATEGORIES, lint
 from recoup.core.compliance.linter import default_linter, has_wording
 
-CORPUS = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "linter_corpus.jsonl").read_text(encoding="utf-8").splitlines()
-]
+
+def _read(name: str) -> list[dict[str, object]]:
+    return [
+        json.loads(line) for line in (Path(__file__).parent / name).read_text(encoding="utf-8").splitlines()
+    ]
+
+
+# Written before the patterns (plus two later probes, tagged probe1/probe2, that the patterns were then
+# tuned on): the in-sample measure.
+CORPUS = _read("linter_corpus.jsonl")
+# Written after the last tuning and never tuned on: the out-of-sample measure. Do not tune on it; write a
+# new probe instead and move this one into the corpus.
+UNSEEN = _read("linter_unseen.jsonl")
 
 
 def _scores(rows: list[dict[str, object]]) -> dict[str, tuple[float, float, int]]:
@@ -44,6 +53,7 @@ def test_the_corpus_is_what_the_brief_asks_for() -> None:
     assert abs(compliant - len(CORPUS) / 2) <= len(CORPUS) * 0.05
     per = Counter((row["language"], category) for row in CORPUS for category in row["categories"])
     assert all(per[(language, category)] >= 8 for language in ("zh", "en") for category in CATEGORIES)
+    assert not {row["text"] for row in CORPUS} & {row["text"] for row in UNSEEN}
     assert sum(1 for row in CORPUS if "hard_negative" in row["tags"]) >= 40
     assert sum(1 for row in CORPUS if {"obfuscated", "traditional"} & set(row["tags"])) >= 35
 
@@ -58,6 +68,13 @@ def test_recall_and_precision_on_the_corpus() -> None:
     assert recall >= 0.98 and precision >= 0.95, table
     for name in CATEGORIES:
         assert scores[name][1] >= 0.9, table
+
+
+def test_unseen_phrasings_precision_holds_and_recall_is_reported() -> None:
+    scores = _scores(UNSEEN)
+    precision, recall, positives = scores["overall"]
+    print(f"\nunseen probe: precision {precision:.3f} recall {recall:.3f} (violations {positives})")
+    assert precision >= 0.95  # recall on unseen phrasings is low and documented in docs/rulebooks.md
 
 
 @pytest.mark.parametrize(
