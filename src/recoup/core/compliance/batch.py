@@ -499,17 +499,8 @@ class Clock:
 
 
 # The attempt's columns a joined contact carries (phone numbers as 64-bit hashes: cheap to carry).
-_ATTEMPT_SIDE: Final = (
-    "_row",
-    "_debtor",
-    "account_key",
-    "_at",
-    "channel",
-    "recipient",
-    "_phone_h",
-    "_used_h",
-    "_role_used",
-)
+_ATTEMPT_SIDE: Final = ("_row", "_debtor", "account_key", "_at", "channel", "recipient")
+_NUMBER_SIDE: Final = ("_phone_h", "_used_h", "_role_used")
 
 
 def _hashed(column: str) -> pl.Expr:
@@ -744,7 +735,7 @@ class _BookRun:
             past = past.filter(pl.col("h_at").is_between(low, high))
         if not numbers:  # fewer columns to carry when no rule compares numbers
             past = past.drop("h_phone_h")
-        side = _ATTEMPT_SIDE if numbers else _ATTEMPT_SIDE[:6]
+        side = _ATTEMPT_SIDE + _NUMBER_SIDE if numbers else _ATTEMPT_SIDE
         joined = rows.select(side).join(past, on="_debtor", how="inner")
         condition = pl.col("h_at") <= pl.col("_at")
         if lookback_days is not None:

@@ -42,7 +42,6 @@ MAX_WINDOW_ROUNDS: Final = 12
 Interval = tuple[int, int]
 Window = tuple[int, int]  # (start, end) as written, microseconds since midnight; end < start wraps
 DailySet = tuple[Interval, ...]
-FULL_DAY: Final[DailySet] = ((0, DAY_US),)
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?$")
 _WINDOW_TEXT = re.compile(r"^\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*-\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*$")

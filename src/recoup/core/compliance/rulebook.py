@@ -46,8 +46,6 @@ KINDS: Final = (
 )
 SEVERITIES: Final = ("warn", "block")
 RECIPIENTS: Final = ("debtor", "guarantor", "emergency", "employer", "attorney", "family", "other")
-# Recipients who are not party to the debt: what they may be told is limited.
-THIRD_PARTIES: Final = frozenset({"emergency", "employer", "family", "other"})
 SCOPES: Final = ("account", "debtor", "number")
 HOLD_RELEASES: Final = ("verification",)
 LANGUAGES: Final = ("zh", "en")

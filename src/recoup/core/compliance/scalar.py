@@ -36,7 +36,6 @@ from recoup.core.compliance.rulebook import (
 
 # Outcomes that mean the debtor was reached (a contact), for the third-party "unreachable" test.
 REACHED_OUTCOMES: Final = frozenset({"conversation", "replied"})
-WINDOW: Final = "window"  # a failure that only the daily window decides
 
 
 @dataclass(frozen=True, slots=True)
