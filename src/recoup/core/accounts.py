@@ -37,7 +37,9 @@ HOLD_EVENTS: dict[str, str] = {
     "complaint": "complaint",
 }
 # Holds under which no collection contact may be proposed at all.
-COLLECTION_HOLDS: frozenset[str] = frozenset({"cease", "bankrupt", "deceased", "attorney", "dispute"})
+COLLECTION_HOLDS: frozenset[str] = frozenset(
+    {"cease", "bankrupt", "deceased", "attorney", "dispute", "breathing_space"}
+)
 
 
 def bucket_of(dpd: int) -> str:

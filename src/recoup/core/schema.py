@@ -34,6 +34,7 @@ ACCOUNT_FLAGS: Final = (
     "vulnerable",
     "complaint",
     "military",
+    "breathing_space",  # extension: UK Debt Respite Scheme; no collection while it lasts
 )
 CONTACT_ROLES: Final = ("guarantor", "officer", "emergency", "employer", "attorney")
 
