@@ -173,16 +173,20 @@ def allocate(amount: int, balances: dict[str, int], order: Sequence[str] = DEFAU
     return Allocation(parts=parts, credit=remaining)
 
 
-def format_minor_expr(minor: str, currency: str) -> pl.Expr:
-    """The columnar twin of `format_minor`: decimal text for Int64 minor units, per row's currency.
-
-    Every accepted currency has 0 or 2 decimals, which is what the fraction padding assumes.
-    """
-    digits = pl.col(currency).replace_strict(CURRENCY_EXPONENTS, default=2, return_dtype=pl.Int64)
+def format_minor_expr(minor: pl.Expr | str, currency: pl.Expr | str) -> pl.Expr:
+    """The columnar twin of `format_minor`: decimal text of minor units in each row's currency (null
+    stays null)."""
+    amount = pl.col(minor) if isinstance(minor, str) else minor
+    code = pl.col(currency) if isinstance(currency, str) else currency
+    digits = code.replace_strict(CURRENCY_EXPONENTS, return_dtype=pl.Int64)
     scale = pl.lit(10, dtype=pl.Int64).pow(digits)
-    amount = pl.col(minor)
+    magnitude = amount.abs()
     sign = pl.when(amount < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    whole = (amount.abs() // scale).cast(pl.String)
-    fraction = (amount.abs() % scale).cast(pl.String).str.pad_start(2, "0")
-    with_fraction = pl.concat_str([sign, whole, pl.lit("."), fraction])
-    return pl.when(digits == 0).then(pl.concat_str([sign, whole])).otherwise(with_fraction)
+    whole = (magnitude // scale).cast(pl.String)
+    fraction = (magnitude % scale).cast(pl.String).str.zfill(digits)
+    text = (
+        pl.when(digits == 0)
+        .then(pl.concat_str(sign, whole))
+        .otherwise(pl.concat_str(sign, whole, pl.lit("."), fraction))
+    )
+    return pl.when(amount.is_not_null()).then(text)

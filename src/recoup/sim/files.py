@@ -13,7 +13,7 @@ from typing import Final
 
 import polars as pl
 
-from recoup.core.money import CURRENCY_EXPONENTS
+from recoup.core.money import format_minor_expr
 from recoup.core.schema import ACCOUNT_SCHEMA, CONTACT_SCHEMA, EVENT_SCHEMA
 from recoup.sim.portfolio import SyntheticPortfolio
 
@@ -31,20 +31,7 @@ EVENT_COLUMNS: Final = tuple(name for name in EVENT_SCHEMA if name != "utc_offse
 SUFFIXES: Final = (".csv", ".parquet")
 
 
-def money_text(minor: pl.Expr, currency: pl.Expr) -> pl.Expr:
-    """Decimal text of minor units in each row's currency: the columnar twin of ``format_minor``."""
-    digits = currency.replace_strict(CURRENCY_EXPONENTS, return_dtype=pl.Int64)
-    scale = pl.lit(10, dtype=pl.Int64).pow(digits)
-    magnitude = minor.abs()
-    sign = pl.when(minor < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    whole = (magnitude // scale).cast(pl.String)
-    fraction = (magnitude % scale).cast(pl.String).str.zfill(digits)
-    text = (
-        pl.when(digits == 0)
-        .then(pl.concat_str(sign, whole))
-        .otherwise(pl.concat_str(sign, whole, pl.lit("."), fraction))
-    )
-    return pl.when(minor.is_not_null()).then(text)
+money_text = format_minor_expr  # the one columnar money formatter, kept under the name callers use
 
 
 def instant_text(at: pl.Expr, offset_minutes: pl.Expr) -> pl.Expr:
