@@ -79,7 +79,7 @@ class StrategyConfig:
     experiment: Experiment | None = None
     elasticity: float = DEFAULT_ELASTICITY  # settlement acceptance per unit of discount (offers.py)
     value_per_major: Mapping[str, float] = field(default_factory=dict)  # currency -> reference units
-    fatigue: float = 0.5  # each contact in the last seven days multiplies a new contact's gain by this
+    fatigue: float = 0.7  # each contact in the last seven days multiplies a new contact's gain by this
     contact_risk: float = 80.0  # expected harm of a contact (complaint, opt-out), reference units
 
 
