@@ -23,7 +23,7 @@ def test_sixty_days_of_contacts_pass_an_independent_recheck(
 ) -> None:
     app = App(settings=Settings(), db=sqlite_db)
     plan = SimulationPlan(
-        accounts=250,
+        accounts=150,
         days=60,
         seed=21,
         start=date(2026, 3, 2),
