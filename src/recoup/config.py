@@ -23,4 +23,4 @@ class Settings(BaseSettings):
     promise_grace_days: int = Field(default=3, ge=0, le=60)
     audit_signing_key: str | None = Field(default=None, description="Ed25519 private key (hex): checkpoints")
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
-    strategy: str = "baseline"
+    strategy: str = "default"
