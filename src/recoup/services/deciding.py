@@ -221,8 +221,8 @@ def with_score_reasons(chosen: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFra
 
 def resolve_templates(frame: pl.DataFrame, library: TemplateLibrary) -> pl.DataFrame:
     """Point every message at a template the library has: the playbook's own, else the family's wording for
-    its channel (offers of an installment plan: the offer wording; anything else: the reminder in the
-    candidate's tone). Calls, visits and reviews keep their script id."""
+    its channel (an installment plan: the offer wording; a settlement: the settlement wording; anything
+    else: the reminder in the candidate's tone). Calls, visits and reviews keep their script id."""
     message = pl.col("action").is_in(list(MESSAGE_CHANNELS)) | (pl.col("action") == "offer")
     keys = (
         frame.filter(message)
@@ -234,6 +234,7 @@ def resolve_templates(frame: pl.DataFrame, library: TemplateLibrary) -> pl.DataF
         fallbacks = [
             template_id,
             f"offer_{channel}" if offer_kind == "installment" else None,
+            f"settlement_{channel}" if offer_kind == "settlement" else None,
             f"reminder_{channel}",
         ]
         found = next(
