@@ -177,9 +177,24 @@ def import_accounts(
         collected=pl.lit(0, dtype=pl.Int64),
         placed_on=pl.lit(placed_on),
         placed_balance=pl.col("principal") + pl.col("interest") + pl.col("fees"),
+        placed_principal=pl.col("principal"),
+        placed_interest=pl.col("interest"),
+        placed_fees=pl.col("fees"),
         opted_out=pl.lit(""),
     ).select(
-        ["key", *ACCOUNT_SCHEMA, "status", "credit", "collected", "placed_on", "placed_balance", "opted_out"]
+        [
+            "key",
+            *ACCOUNT_SCHEMA,
+            "status",
+            "credit",
+            "collected",
+            "placed_on",
+            "placed_balance",
+            "placed_principal",
+            "placed_interest",
+            "placed_fees",
+            "opted_out",
+        ]
     )
     insert_frame(connection, db, "accounts", rows)
 

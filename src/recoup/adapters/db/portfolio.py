@@ -243,3 +243,27 @@ def scoring_events(db: Database, since: datetime) -> pl.DataFrame:
         f"SELECT {', '.join(columns)} FROM events WHERE type IN ({kinds}) AND at >= {sql_literal(since)}",
         {name: STORED_EVENT_SCHEMA[name] for name in columns},
     )
+
+
+def placed_accounts(db: Database) -> pl.DataFrame:
+    """Every account as it was placed (ACCOUNT_SCHEMA + account_key + placed_on): the parts as placed,
+    nothing collected yet, holds and opt-outs as they stand now (their history is not kept apart)."""
+    columns = [c for c in ACCOUNT_SCHEMA if c not in ("principal", "interest", "fees")]
+    select = ", ".join(f'"{c}"' for c in columns)
+    frame = read_frame(
+        db,
+        f'SELECT "key" AS account_key, {select}, placed_on, opted_out, '
+        "COALESCE(placed_principal, principal) AS principal, "
+        "COALESCE(placed_interest, interest) AS interest, COALESCE(placed_fees, fees) AS fees FROM accounts",
+        {"account_key": pl.Int64(), **ACCOUNT_SCHEMA, "placed_on": pl.Date(), "opted_out": pl.String()},
+    )
+    return frame.with_columns(flags=pl.col("flags").fill_null(""))
+
+
+def all_events(db: Database) -> pl.DataFrame:
+    """Every stored event with its account key (EVENT_SCHEMA less the ids, plus account_key)."""
+    columns = [c for c in STORED_EVENT_SCHEMA if c != "key"]
+    select = ", ".join(f'"{c}"' for c in columns)
+    return read_frame(
+        db, f"SELECT {select} FROM events", {name: STORED_EVENT_SCHEMA[name] for name in columns}
+    )

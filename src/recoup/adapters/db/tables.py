@@ -81,6 +81,11 @@ class Account(Base):
     collected: Mapped[int] = mapped_column(BigInteger, default=0)
     placed_on: Mapped[date] = mapped_column(Date)
     placed_balance: Mapped[int] = mapped_column(BigInteger)
+    # The parts as placed (migration 0006; null for accounts placed before it): models learn from the
+    # placement replayed with its events.
+    placed_principal: Mapped[int | None] = mapped_column(BigInteger)
+    placed_interest: Mapped[int | None] = mapped_column(BigInteger)
+    placed_fees: Mapped[int | None] = mapped_column(BigInteger)
     opted_out: Mapped[str] = mapped_column(String(100), default="")
     import_key: Mapped[int | None] = mapped_column(BigInteger)
 

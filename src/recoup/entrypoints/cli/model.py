@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 import typer
 from rich.table import Table
 
+from recoup.adapters.db.portfolio import all_events, placed_accounts
 from recoup.adapters.models.plots import calibration_plot
 from recoup.adapters.models.registry import ModelRegistry
 from recoup.core.errors import ValidationError
@@ -25,8 +29,9 @@ from recoup.core.scoring.german import SPEC as GERMAN_SPEC
 from recoup.core.scoring.german import parse_german
 from recoup.core.scoring.scorer import FeatureSpec
 from recoup.core.scoring.specs import PORTFOLIO_SPECS
+from recoup.core.scoring.targets import ability_labels, willingness_labels
 from recoup.core.scoring.training import FAMILIES
-from recoup.entrypoints.cli.common import err, globals_of, out, progress, user_errors
+from recoup.entrypoints.cli.common import err, globals_of, out, parse_date, progress, user_errors
 from recoup.services import modeling
 
 app = typer.Typer(
@@ -81,6 +86,33 @@ def _german_file(path: Path | None) -> Path:
     raise ValidationError("german_credit.csv not found; pass --data-file PATH", field="--data-file")
 
 
+LABELS = {"willingness": willingness_labels, "ability": ability_labels}
+
+PortfolioOption = Annotated[
+    bool, typer.Option("--portfolio", help="learn from the stored portfolio's own history (--db)")
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="with --portfolio: history up to this date (default: today)")
+]
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    accounts: pl.DataFrame
+    events: pl.DataFrame
+    cutoff: date
+
+
+def _stored_history(ctx: typer.Context, as_of: str | None) -> StoredHistory:
+    """The portfolio in the database, as placed, with every event it has had."""
+    recoup = globals_of(ctx).app()
+    try:
+        cutoff = parse_date(as_of, "--as-of") or recoup.clock().date()
+        return StoredHistory(placed_accounts(recoup.db), all_events(recoup.db), cutoff)
+    finally:
+        recoup.close()
+
+
 def _examples(
     dataset: Dataset | None,
     sim_accounts: int | None,
@@ -88,9 +120,21 @@ def _examples(
     kind: Kind | None,
     seed: int,
     data_file: Path | None,
+    stored: StoredHistory | None = None,
 ) -> tuple[modeling.Examples, FeatureSpec, str]:
-    if (dataset is None) == (sim_accounts is None):
-        raise typer.BadParameter("choose one source: --dataset german-credit or --sim-accounts N")
+    if sum(source is not None for source in (dataset, sim_accounts, stored)) != 1:
+        raise typer.BadParameter(
+            "choose one source: --dataset german-credit, --sim-accounts N or --portfolio"
+        )
+    if stored is not None:
+        chosen = (kind or Kind.willingness).value
+        labels = LABELS[chosen](stored.events, stored.cutoff)
+        if labels.is_empty():
+            raise ValidationError(
+                f"the portfolio has no labelled {chosen} examples up to {stored.cutoff}", field="--portfolio"
+            )
+        examples = modeling.portfolio_examples(stored.accounts, stored.events, stored.cutoff, chosen)
+        return examples, PORTFOLIO_SPECS[chosen], chosen
     if dataset is not None:
         if kind == Kind.willingness:
             raise typer.BadParameter("german-credit carries an ability outcome only", param_hint="--kind")
@@ -122,13 +166,16 @@ def train(
     data_file: DataFileOption = None,
     model_dir: ModelDirOption = Path("models"),
     json_output: JsonOption = False,
+    portfolio: PortfolioOption = False,
+    as_of: AsOfOption = None,
 ) -> None:
     """Fit, cross-validate and store a model version per family (promote one with `recoup model promote`)."""
     show = globals_of(ctx).show_progress
     registry = ModelRegistry(model_dir)
     records = []
     with progress(show, description="preparing data") as advance:
-        examples, spec, chosen = _examples(dataset, sim_accounts, sim_days, kind, seed, data_file)
+        stored = _stored_history(ctx, as_of) if portfolio else None
+        examples, spec, chosen = _examples(dataset, sim_accounts, sim_days, kind, seed, data_file, stored)
         for name in _families(family):
             advance(0, description=f"training {name}")
             trained = modeling.train(examples, spec, name, kind=chosen, seed=seed)
@@ -210,11 +257,14 @@ def evaluate(
     plot: Annotated[Path | None, typer.Option("--plot", help="write the calibration plot (PNG) here")] = None,
     data_file: DataFileOption = None,
     json_output: JsonOption = False,
+    portfolio: PortfolioOption = False,
+    as_of: AsOfOption = None,
 ) -> None:
     """AUC, Gini, KS and Brier of each model family on stratified k-fold CV, with calibration and fairness."""
     show = globals_of(ctx).show_progress
     with progress(show, description="validating") as advance:
-        examples, spec, chosen = _examples(dataset, sim_accounts, sim_days, kind, seed, data_file)
+        stored = _stored_history(ctx, as_of) if portfolio else None
+        examples, spec, chosen = _examples(dataset, sim_accounts, sim_days, kind, seed, data_file, stored)
         advance(0, description=f"cross-validating {', '.join(_families(family))}")
         evaluation = modeling.evaluate(
             examples,
