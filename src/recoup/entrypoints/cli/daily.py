@@ -11,7 +11,7 @@ from rich.table import Table
 
 from recoup.adapters.db.portfolio import actions_on
 from recoup.adapters.files.writers import actions_for_export, write_table
-from recoup.bootstrap import App
+from recoup.config import Settings
 from recoup.core.messages import Sender
 from recoup.core.money import parse_minor
 from recoup.entrypoints.cli.common import globals_of, out, parse_date, progress, user_errors
@@ -40,9 +40,8 @@ def parse_capacity(text: str | None, defaults: dict[str, int]) -> dict[str, int]
 
 
 def run_options(
-    app: App, capacity: str | None, budget: str | None, strategy: str | None = None
+    settings: Settings, capacity: str | None, budget: str | None, strategy: str | None = None
 ) -> RunOptions:
-    settings = app.settings
     chosen = strategy or settings.strategy
     if chosen not in STRATEGIES:
         raise typer.BadParameter(
@@ -98,7 +97,7 @@ def run(
     app = g.app()
     try:
         day = parse_date(run_date) or app.clock().date()
-        options = run_options(app, capacity, budget, strategy)
+        options = run_options(app.settings, capacity, budget, strategy)
         with progress(g.show_progress and not as_json, total=len(STEPS), description=f"run {day}") as advance:
             summary = run_day(
                 app, day, options, progress=lambda step: advance(description=f"run {day}: {step}")

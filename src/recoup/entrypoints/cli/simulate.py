@@ -122,7 +122,7 @@ def simulate_command(
             days=days,
             seed=seed,
             start=parse_date(start, "--start") or date(2026, 3, 2),
-            options=run_options(app, capacity, None, strategy),
+            options=run_options(app.settings, capacity, None, strategy),
         )
         _run(g, app, plan, every=max(days // 12, 1))
     finally:
@@ -144,7 +144,9 @@ def demo(
     g = Globals(database_url=g.database_url or _fresh_sqlite(DEMO_DATABASE), quiet=g.quiet)
     app = g.app()
     try:
-        plan = SimulationPlan(accounts=accounts, days=days, seed=7, options=run_options(app, None, None))
+        plan = SimulationPlan(
+            accounts=accounts, days=days, seed=7, options=run_options(app.settings, None, None)
+        )
         result = _run(g, app, plan, every=5)
     finally:
         app.close()
@@ -179,8 +181,7 @@ def _compare(
             param_hint="--compare",
         )
     settings = Settings()
-    probe = App(settings=settings, db=None)  # type: ignore[arg-type]  # run_options reads settings only
-    options = run_options(probe, capacity, None)
+    options = run_options(settings, capacity, None)
     first = parse_date(start, "--start") or date(2026, 3, 2)
     outcomes = []
     total = len(strategies) * seeds * days
