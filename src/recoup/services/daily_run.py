@@ -25,7 +25,7 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from recoup.adapters.db import audit, portfolio
-from recoup.adapters.db.bulk import insert_new, sql_literal, update_rows
+from recoup.adapters.db.bulk import insert_new, next_key, sql_literal, update_rows
 from recoup.adapters.db.engine import Database
 from recoup.core.accounts import apply_events_batch
 from recoup.core.audit import Cover
@@ -47,10 +47,6 @@ def cutoff_for(run_date: date) -> datetime:
 def ingest(db: Database, run_date: date) -> dict[str, Any]:
     pending = portfolio.pending_events(db, cutoff_for(run_date))
     return {"pending_events": pending.height, "by_type": dict(count_by(pending, "type"))}
-
-
-def _next_key(connection: Connection, table: str) -> int:
-    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
 
 
 def update(connection: Connection, db: Database, run_date: date, grace_days: int) -> StepResult:
@@ -89,7 +85,7 @@ def _record_promises(
     )
     if made.is_empty():
         return pl.DataFrame(), None
-    first = _next_key(connection, "promises")
+    first = next_key(connection, "promises")
     rows = made.select(
         key=pl.int_range(first, first + made.height, dtype=pl.Int64),
         account_key="account_key",

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from recoup.adapters.db import audit, portfolio
-from recoup.adapters.db.bulk import insert_new
+from recoup.adapters.db.bulk import insert_new, next_key
 from recoup.adapters.db.engine import Database
 from recoup.adapters.db.payment_queries import plan_summary
 from recoup.adapters.models.registry import ModelRegistry
@@ -173,10 +173,6 @@ def _blocks_by_rule(blocked: pl.DataFrame) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------------------------------- decide
-
-
-def _next_key(connection: Connection, table: str) -> int:
-    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
 
 
 SCORING_LOOKBACK_DAYS = 365
@@ -346,11 +342,11 @@ def decide(
         inputs,
         run_date,
         library_renderer(library, options),
-        first_key=_next_key(connection, "actions"),
+        first_key=next_key(connection, "actions"),
         model_version=model_version(models),
     )
     queued = insert_new(connection, db, "actions", rows, ("account_key", "run_date", "action"))
-    log = _decision_rows(blocked, chosen, run_date, _next_key(connection, "compliance_decisions"))
+    log = _decision_rows(blocked, chosen, run_date, next_key(connection, "compliance_decisions"))
     logged = insert_new(connection, db, "compliance_decisions", log, ("run_date", "account_key", "action"))
     outbox = audit.written_cover(connection, "actions", rows, queued, exclude=("status",))
     decisions = audit.written_cover(connection, "compliance_decisions", log, logged)

@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from recoup.adapters.db import audit
-from recoup.adapters.db.bulk import insert_frame, insert_new, read_frame
+from recoup.adapters.db.bulk import insert_frame, insert_new, next_key, read_frame
 from recoup.adapters.db.engine import Database
 from recoup.core.audit import Cover
 from recoup.core.errors import RecoupError
@@ -77,11 +77,6 @@ def _refuse_unless_partial(result: IntakeResult, file: str, partial: bool) -> No
     missing_columns = result.rejects.filter(pl.col("row").is_null())
     if not partial or not missing_columns.is_empty():
         raise ImportRejected(file, format_rejects(result.rejects, file), _rejected_rows(result))
-
-
-def _next_key(connection: Connection, table: str) -> int:
-    value = connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()
-    return int(value) + 1
 
 
 def _lock(connection: Connection, db: Database, *tables: str) -> None:
@@ -168,7 +163,7 @@ def import_accounts(
     stored = account_lookup(db)
     valid = result.valid
     new = valid.join(stored.select("creditor_id", "account_id"), on=["creditor_id", "account_id"], how="anti")
-    first_key = _next_key(connection, "accounts")
+    first_key = next_key(connection, "accounts")
     rows = new.with_columns(
         key=pl.int_range(first_key, first_key + new.height, dtype=pl.Int64),
         flags=pl.col("flags").fill_null(""),
@@ -226,7 +221,7 @@ def _import_contacts(
 ) -> tuple[int, Cover | None]:
     result = validate_contacts(raw, file=file, accounts=lookup)
     _refuse_unless_partial(result, file, partial)
-    first_key = _next_key(connection, "contacts")
+    first_key = next_key(connection, "contacts")
     rows = result.valid.with_columns(
         key=pl.int_range(first_key, first_key + result.valid.height, dtype=pl.Int64)
     ).select(["key", "account_key", *[c for c in CONTACT_SCHEMA if c not in ("account_id", "creditor_id")]])
@@ -265,7 +260,7 @@ def import_events(
     _lock(connection, db, "events")
     result = validate_events(raw, file=file, accounts=lookup if lookup is not None else account_lookup(db))
     _refuse_unless_partial(result, file, partial)
-    rows = event_rows(result.valid, _next_key(connection, "events"))
+    rows = event_rows(result.valid, next_key(connection, "events"))
     inserted = insert_new(connection, db, "events", rows, ("event_id",))
     report = ImportReport(
         kind="events",

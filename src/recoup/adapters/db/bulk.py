@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from recoup.adapters.db.engine import Database
 
@@ -66,6 +66,11 @@ def insert_frame(connection: Connection, db: Database, table: str, frame: pl.Dat
         ):
             copy.write(_copy_payload(frame))
     return frame.height
+
+
+def next_key(connection: Connection, table: str) -> int:
+    """The first free application-assigned key of ``table`` (callers hold the table's write lock)."""
+    return int(connection.execute(text(f'SELECT COALESCE(MAX("key"), 0) FROM "{table}"')).scalar_one()) + 1
 
 
 def sql_literal(value: object) -> str:
