@@ -142,7 +142,7 @@ def outbox_rows(
     columns = [c for c in ACTION_SCHEMA if c not in ("account_id", "creditor_id")]
     return conform(
         rows, {**{"key": pl.Int64(), "account_key": pl.Int64()}, **{c: ACTION_SCHEMA[c] for c in columns}}
-    ).with_columns(rows.select("cost", "status", "model_version"))
+    ).with_columns(rows.select("cost", "status", "model_version", "balance"))
 
 
 def count_by(frame: pl.DataFrame, column: str) -> Mapping[str, int]:

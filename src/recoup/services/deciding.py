@@ -27,11 +27,20 @@ from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
 from recoup.core.schema import MESSAGE_CHANNELS
 from recoup.core.scoring.artifacts import VersionedScorer
 from recoup.core.scoring.features import build_features
-from recoup.core.strategy import Capacities, assign_segments, baseline, choose, default_config
+from recoup.core.strategy import (
+    Capacities,
+    StrategyConfig,
+    assign_segments,
+    baseline,
+    choose,
+    default_config,
+)
 from recoup.core.strategy import propose as default_propose
+from recoup.core.strategy.experiments import HOLDOUT, Experiment, assign_arms
 from recoup.core.templates import TemplateLibrary, render_messages
 from recoup.core.templates.linting import rulebook_linter
 from recoup.core.timezones import utc_offset_minutes
+from recoup.services import strategies
 from recoup.services.modeling import score_accounts, scoring_models
 from recoup.services.options import RunOptions, StepResult
 from recoup.services.templates import template_library
@@ -43,13 +52,28 @@ HISTORY_DAYS = 8  # the longest lookback of a frequency rule (US: 7 calls in 7 d
 Proposer = Callable[[pl.DataFrame, date], pl.DataFrame]
 
 
-def proposer(name: str) -> Proposer:
+def proposer(name: str, config: StrategyConfig | None = None) -> Proposer:
+    """The strategy's candidates; ``config`` is the default strategy's (the shipped one when None)."""
     if name == "baseline":
         return baseline.propose
     if name == "default":
-        config = default_config()
-        return lambda inputs, run_date: default_propose(inputs, run_date, config)
+        chosen = config or default_config()
+        return lambda inputs, run_date: default_propose(inputs, run_date, chosen)
     raise ValueError(f"unknown strategy {name!r} (known: {', '.join(STRATEGIES)})")
+
+
+def in_arms(candidates: pl.DataFrame, inputs: pl.DataFrame, experiment: Experiment | None) -> pl.DataFrame:
+    """Every candidate labelled with its account's arm, and none for a holdout account, whatever strategy
+    proposed it (the baseline ladder knows nothing of experiments)."""
+    if experiment is None:
+        return candidates
+    arms = inputs.select("account_key", _arm=assign_arms(inputs, experiment))
+    return (
+        candidates.join(arms, on="account_key", how="left")
+        .filter(pl.col("_arm") != HOLDOUT)
+        .with_columns(variant=pl.col("_arm"))
+        .drop("_arm")
+    )
 
 
 def capacities(options: RunOptions) -> Capacities:
@@ -305,14 +329,21 @@ def decide(
     done("score", accounts=inputs.height, models={kind: model.version for kind, model in models.items()})
 
     segmented = assign_segments(inputs)
+    config = strategies.strategy_config(connection, db, run_date)
+    exposed = strategies.record_exposures(connection, db, config.experiment, segmented, run_date)
     done(
-        "segment", by_segment=dict(count_by(segmented, "segment")), by_bucket=dict(count_by(inputs, "bucket"))
+        "segment",
+        by_segment=dict(count_by(segmented, "segment")),
+        by_bucket=dict(count_by(inputs, "bucket")),
+        experiment=config.experiment.id if config.experiment else None,
+        holdout_exposures=exposed,
     )
 
-    candidates = proposer(options.strategy)(inputs, run_date)
+    candidates = in_arms(proposer(options.strategy, config)(inputs, run_date), inputs, config.experiment)
     done(
         "decide",
         strategy=options.strategy,
+        uplift="fitted" if int(config.uplift.bases.get_column("n_holdout").sum() or 0) else "prior",
         candidates=candidates.height,
         by_action=dict(count_by(candidates, "action")),
     )

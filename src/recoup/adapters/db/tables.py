@@ -173,6 +173,7 @@ class Action(Base):
     ability_score: Mapped[float | None] = mapped_column(Float)
     willingness_score: Mapped[float | None] = mapped_column(Float)
     expected_recovery: Mapped[int | None] = mapped_column(BigInteger)
+    balance: Mapped[int | None] = mapped_column(BigInteger)  # at the decision (migration 0007)
     strategy: Mapped[str | None] = mapped_column(String(50))
     variant: Mapped[str | None] = mapped_column(String(50))
     reasons: Mapped[str | None] = mapped_column(Text)

@@ -18,6 +18,7 @@ audit chain.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,6 +33,7 @@ from recoup.core.errors import Conflict, ValidationError
 from recoup.core.strategy.paths import Playbook
 
 HOLDOUT: Final = "holdout"
+EXPERIMENT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 CHAMPION: Final = "champion"
 PARTS: Final = 10_000
 _SEPARATOR: Final = "\x1f"
@@ -56,6 +58,12 @@ class Experiment:
     arms: tuple[Arm, ...]
 
     def __post_init__(self) -> None:
+        if not EXPERIMENT_ID.fullmatch(self.id):
+            raise ValidationError(
+                f"experiment id {self.id!r}: 1 to 64 letters, digits, '_', '-', '.' or ':', "
+                "starting with a letter or digit",
+                field="id",
+            )
         names = [arm.name for arm in self.arms]
         if len(set(names)) != len(names):
             raise ValidationError(f"experiment {self.id}: arm names repeat: {names}", field="arms")
@@ -271,7 +279,7 @@ class PromotionRecord:
 @dataclass(frozen=True, slots=True)
 class Promotion:
     champions: dict[str, Playbook]  # the new champion playbooks by creditor ("*" default)
-    experiment: Experiment  # the experiment without the promoted arm (its weight goes to the champion)
+    experiment: Experiment  # the promoted arm now runs the champion playbooks; no account changes arm
     record: PromotionRecord
 
 
@@ -291,7 +299,8 @@ def promote(
 
     Refused (Conflict) unless, when ``require_significant``, the challenger beats the champion on
     ``metric`` with the readout's whole confidence interval above zero in every currency it was measured
-    in. The returned experiment no longer has the arm; its weight moves to the champion.
+    in. The returned experiment keeps the arm where it was, now on the champion playbooks: arms are
+    ranges of one hash, so removing one would move the accounts of the arms after it.
     """
     if not approved_by.strip():
         raise ValidationError("a promotion needs the name of who approved it", field="approved_by")
@@ -309,11 +318,7 @@ def promote(
     playbook = challenger.playbook
     previous = champions.get(playbook.creditor_id)
     new_champions = {**champions, playbook.creditor_id: playbook}
-    arms = tuple(
-        replace(a, weight=a.weight + challenger.weight) if a.name == CHAMPION else a
-        for a in experiment.arms
-        if a.name != arm
-    )
+    arms = tuple(replace(a, playbook=None) if a.name == arm else a for a in experiment.arms)
     record = PromotionRecord(
         experiment_id=experiment.id,
         arm=arm,
@@ -326,3 +331,86 @@ def promote(
         evidence=tuple(evidence.to_dicts()),
     )
     return Promotion(new_champions, replace(experiment, arms=arms), record)
+
+
+# --- storage form ------------------------------------------------------------------------------------
+
+
+def arms_record(experiment: Experiment) -> list[dict[str, Any]]:
+    """The arms as stored: name, weight and the label of the arm's playbook (null: champion, holdout)."""
+    return [
+        {"name": a.name, "weight": a.weight, "playbook": a.playbook.label if a.playbook else None}
+        for a in experiment.arms
+    ]
+
+
+def experiment_from_record(
+    experiment_id: str, seed: str, arms: Sequence[Mapping[str, Any]], playbooks: Mapping[str, Playbook]
+) -> Experiment:
+    """Rebuild a stored experiment; ``playbooks`` maps labels (``name@vN``) to the challengers' playbooks."""
+    built = []
+    for arm in arms:
+        label = arm.get("playbook")
+        if label is not None and label not in playbooks:
+            raise ValidationError(
+                f"experiment {experiment_id}: arm {arm.get('name')!r} names playbook {label!r}, "
+                "which is not loaded",
+                field="arms",
+            )
+        built.append(Arm(str(arm["name"]), int(arm["weight"]), playbooks[label] if label else None))
+    return Experiment(experiment_id, seed, tuple(built))
+
+
+def holdout_experiment(
+    experiment_id: str, seed: str, holdout: int, challengers: Sequence[tuple[Playbook, int]] = ()
+) -> Experiment:
+    """An experiment of the champion, challengers ``challenger-1..n`` with their weights, and a holdout of
+    ``holdout`` parts of 10,000; the champion gets what is left."""
+    taken = holdout + sum(weight for _, weight in challengers)
+    if holdout < 0 or taken > PARTS:
+        raise ValidationError(
+            f"experiment {experiment_id}: holdout and challengers take {taken} of {PARTS} parts; "
+            "at most all of them",
+            field="arms",
+        )
+    arms = [Arm(CHAMPION, PARTS - taken)]
+    arms += [Arm(f"challenger-{i}", weight, book) for i, (book, weight) in enumerate(challengers, 1)]
+    if holdout:
+        arms.append(Arm(HOLDOUT, holdout))
+    return Experiment(experiment_id, seed, tuple(arms))
+
+
+# --- outcomes ----------------------------------------------------------------------------------------
+
+
+def account_outcomes(
+    accounts: pl.DataFrame,
+    payments: pl.DataFrame,
+    actions: pl.DataFrame,
+    complaints: pl.DataFrame,
+    experiment: Experiment,
+) -> pl.DataFrame:
+    """One OUTCOME_SCHEMA row per account (intent to treat: every account in ``accounts`` is in its arm,
+    treated or not).
+
+    ``accounts``: account_key, creditor_id, account_id, currency, balance (now); ``payments``:
+    account_key, amount; ``actions``: account_key, cost; ``complaints``: account_key. The caller limits
+    payments, actions and complaints to the experiment's dates. Cured: nothing left to pay.
+    """
+    recovered = payments.group_by("account_key").agg(recovered=pl.col("amount").sum())
+    cost = actions.group_by("account_key").agg(cost=pl.col("cost").fill_null(0).sum())
+    complained = complaints.group_by("account_key").agg(complaints=pl.len().cast(pl.Int64))
+    return (
+        accounts.with_columns(variant=assign_arms(accounts, experiment))
+        .join(recovered, on="account_key", how="left")
+        .join(cost, on="account_key", how="left")
+        .join(complained, on="account_key", how="left")
+        .select(
+            "variant",
+            "currency",
+            recovered=pl.col("recovered").fill_null(0).cast(pl.Int64),
+            cost=pl.col("cost").fill_null(0).cast(pl.Int64),
+            cured=pl.col("balance") <= 0,
+            complaints=pl.col("complaints").fill_null(0).cast(pl.Int64),
+        )
+    )

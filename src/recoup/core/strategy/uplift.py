@@ -25,6 +25,7 @@ capped at ``MAX_SCALE``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Final
 
 import polars as pl
@@ -288,3 +289,45 @@ def fit_uplift(history: pl.DataFrame, prior: UpliftPrior = DEFAULT_PRIOR) -> Upl
 def cold_start(prior: UpliftPrior = DEFAULT_PRIOR) -> UpliftModel:
     """The model before any experiment data: the prior itself."""
     return fit_uplift(pl.DataFrame(schema=HISTORY_SCHEMA), prior)
+
+
+HORIZON_DAYS: Final = 30
+# The exposures `uplift_history` reads: treated actions and holdout exposures alike.
+EXPOSURE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "account_key": pl.Int64(),
+    "run_date": pl.Date(),
+    "segment": pl.String(),
+    "variant": pl.String(),
+    "action": pl.String(),
+    "offer_kind": pl.String(),
+    "balance": pl.Int64(),
+    "ability_score": pl.Float64(),
+}
+
+
+def uplift_history(exposures: pl.DataFrame, payments: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """HISTORY_SCHEMA rows from stored exposures (EXPOSURE_SCHEMA) whose 30-day window ended by ``as_of``,
+    each with what its account paid in the 30 days after it (``payments``: account_key, local_date,
+    amount). Payments on the day of the exposure itself came before the contact and do not count."""
+    matured = exposures.filter(
+        pl.col("run_date") + pl.duration(days=HORIZON_DAYS) <= pl.lit(as_of), pl.col("balance").is_not_null()
+    ).with_row_index("_exposure")
+    window = (
+        matured.select("_exposure", "account_key", "run_date")
+        .join(payments.select("account_key", "local_date", "amount"), on="account_key", how="inner")
+        .filter(
+            pl.col("local_date") > pl.col("run_date"),
+            pl.col("local_date") <= pl.col("run_date") + pl.duration(days=HORIZON_DAYS),
+        )
+        .group_by("_exposure")
+        .agg(recovered_30d=pl.col("amount").sum())
+    )
+    return matured.join(window, on="_exposure", how="left").select(
+        "segment",
+        "variant",
+        "action",
+        "offer_kind",
+        "balance",
+        recovered_30d=pl.col("recovered_30d").fill_null(0).cast(pl.Int64),
+        ability_score="ability_score",
+    )

@@ -12,6 +12,7 @@ from recoup.entrypoints.cli import (
     compliance,
     daily,
     database,
+    experiments,
     imports,
     model,
     payments,
@@ -56,6 +57,8 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(payments.app, name="payments")
 app.add_typer(model.app, name="model")
 app.add_typer(compliance.app, name="compliance")
+app.add_typer(experiments.app, name="experiment")
+app.add_typer(experiments.playbook_app, name="playbook")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from recoup.config import Settings
 from recoup.core.messages import Sender
 from recoup.core.money import parse_minor
 from recoup.entrypoints.cli.common import globals_of, out, parse_date, progress, user_errors
+from recoup.entrypoints.cli.experiments import report_experiments
 from recoup.entrypoints.jobs.daily import RunSummary, run_day
 from recoup.services import reporting
 from recoup.services.daily_run import STEPS
@@ -188,8 +189,21 @@ def report(
         str | None, typer.Option("--date", help="report date YYYY-MM-DD (default: today)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    experiments: Annotated[
+        bool, typer.Option("--experiments", help="the champion/challenger readout instead of the KPIs")
+    ] = False,
+    experiment_id: Annotated[
+        str | None, typer.Option("--experiment", help="with --experiments: only this experiment")
+    ] = None,
 ) -> None:
-    """Portfolio KPIs: balance, collected, recovery, contact and right-party rates, promises, complaints."""
+    """Portfolio KPIs: balance, collected, recovery, contact and right-party rates, promises, complaints.
+
+    With --experiments: per arm of each experiment, recovered, net of cost, cost, cure rate and
+    complaints per account with 95 % confidence intervals, and each arm's difference from the holdout
+    and each challenger's from the champion."""
+    if experiments:
+        report_experiments(ctx, experiment_id, run_date, as_json)
+        return
     app = globals_of(ctx).app()
     try:
         day = parse_date(run_date) or app.clock().date()

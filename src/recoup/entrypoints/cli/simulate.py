@@ -16,6 +16,7 @@ from recoup.bootstrap import App
 from recoup.config import Settings
 from recoup.entrypoints.cli.common import Globals, globals_of, out, parse_date, progress, user_errors
 from recoup.entrypoints.cli.daily import run_options
+from recoup.entrypoints.cli.experiments import parts_of
 from recoup.entrypoints.jobs.comparison import compare, summary
 from recoup.entrypoints.jobs.simulation import SimulationPlan, SimulationResult, simulate
 from recoup.services.deciding import STRATEGIES
@@ -104,6 +105,10 @@ def simulate_command(
         int, typer.Option("--seeds", min=1, max=50, help="with --compare: seeds S, S+1, ...")
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="with --compare: machine-readable output")] = False,
+    holdout: Annotated[
+        str,
+        typer.Option("--holdout", help="percent of accounts held out as the control (not with --compare)"),
+    ] = "0",
 ) -> None:
     """Generate a synthetic portfolio and run daily cycles against the simulated debtors.
 
@@ -123,6 +128,7 @@ def simulate_command(
             seed=seed,
             start=parse_date(start, "--start") or date(2026, 3, 2),
             options=run_options(app.settings, capacity, None, strategy),
+            holdout=parts_of(holdout, "--holdout"),
         )
         _run(g, app, plan, every=max(days // 12, 1))
     finally:
@@ -137,6 +143,9 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="open the web app afterwards")] = True,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    holdout: Annotated[
+        str, typer.Option("--holdout", help="percent of accounts held out as the control")
+    ] = "10",
 ) -> None:
     """The embedded default: a fresh SQLite database, a synthetic portfolio, 60 simulated days, a summary,
     then the web app."""
@@ -145,7 +154,11 @@ def demo(
     app = g.app()
     try:
         plan = SimulationPlan(
-            accounts=accounts, days=days, seed=7, options=run_options(app.settings, None, None)
+            accounts=accounts,
+            days=days,
+            seed=7,
+            options=run_options(app.settings, None, None),
+            holdout=parts_of(holdout, "--holdout"),
         )
         result = _run(g, app, plan, every=5)
     finally:
@@ -153,7 +166,8 @@ def demo(
     if not g.quiet:
         out.print(
             f"{accounts} accounts, {days} days simulated into {g.database_url}. "
-            f"Explore: recoup --db {g.database_url} report --date {result.final.get('date')}"
+            f"Explore: recoup --db {g.database_url} report --date {result.final.get('date')} "
+            "[--experiments]"
         )
     if serve:
         from recoup.entrypoints.cli.serve import serve_app

@@ -19,7 +19,7 @@ from recoup.adapters.files.readers import read_table
 from recoup.bootstrap import App
 from recoup.core.errors import Conflict
 from recoup.entrypoints.jobs.daily import run_day
-from recoup.services import reporting
+from recoup.services import reporting, strategies
 from recoup.services.importing import account_lookup, import_accounts, import_events
 from recoup.services.options import RunOptions
 from recoup.sim.behaviour import DebtorBehaviour
@@ -36,6 +36,7 @@ class SimulationPlan:
     seed: int = 7
     start: date = date(2026, 3, 2)
     options: RunOptions = field(default_factory=RunOptions)
+    holdout: int = 0  # parts of 10,000: when > 0 an experiment "sim-<seed>" with this holdout runs
 
 
 @dataclass
@@ -100,6 +101,20 @@ def _feed_back(
     return report.inserted
 
 
+def start_holdout(app: App, plan: SimulationPlan) -> None:
+    """Run the simulation as an experiment of the champion against a holdout (no challenger)."""
+    with app.db.engine.begin() as connection:
+        strategies.start_experiment(
+            connection,
+            experiment_id=f"sim-{plan.seed}",
+            seed=f"sim-{plan.seed}",
+            holdout=plan.holdout,
+            challengers=[],
+            started_on=plan.start,
+            now=app.clock(),
+        )
+
+
 def simulate(
     app: App, plan: SimulationPlan, workdir: Path, on_day: DayHook | None = None
 ) -> SimulationResult:
@@ -108,6 +123,8 @@ def simulate(
     ensure_empty(app)
     portfolio = generate_portfolio(plan.accounts, seed=plan.seed, as_of=plan.start - timedelta(days=1))
     place(app, portfolio, workdir)
+    if plan.holdout:
+        start_holdout(app, plan)
     behaviour = DebtorBehaviour(portfolio, seed=plan.seed)
     lookup = account_lookup(app.db)
     days: list[dict[str, Any]] = []

@@ -11,11 +11,16 @@ from hypothesis import strategies as st
 
 from recoup.core.errors import Conflict, ValidationError
 from recoup.core.strategy.experiments import (
+    HOLDOUT,
     OUTCOME_SCHEMA,
     Arm,
     Experiment,
+    account_outcomes,
     arm_of,
+    arms_record,
     assign_arms,
+    experiment_from_record,
+    holdout_experiment,
     promote,
     readout,
     stable_hash,
@@ -23,6 +28,7 @@ from recoup.core.strategy.experiments import (
 from recoup.core.strategy.paths import default_playbook
 
 MASK = 2**64 - 1
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PINNED_ARMS = ["champion"] * 10 + ["holdout", "challenger-1", "champion", "champion", "holdout"]
 PINNED_ARMS += ["challenger-1", "challenger-1", "champion", "champion", "champion"]
 
@@ -184,7 +190,9 @@ def test_promotion_is_explicit_and_returns_the_new_config_and_a_record() -> None
     )
     assert done.champions["*"].label == "challenger@v2"
     assert champions["*"].label == "default@v2"  # the input is not changed
-    assert [(a.name, a.weight) for a in done.experiment.arms] == [("champion", 9_000), ("holdout", 1_000)]
+    assert [(a.name, a.weight, a.playbook) for a in done.experiment.arms] == [
+        (a.name, a.weight, None) for a in experiment.arms
+    ]
     record = done.record.to_dict()
     assert record["event"] == "strategy.promoted"
     assert (record["previous"], record["promoted"], record["approved_by"]) == (
@@ -229,3 +237,94 @@ def test_promotion_is_refused_without_evidence_or_approval() -> None:
         promote(
             experiment, "challenger-1", champions, weak, approved_by="x", at=datetime(2026, 4, 1), reason="r"
         )
+
+
+# --- storage form, holdout experiments, outcomes -----------------------------------------------------
+
+
+def test_an_experiment_survives_its_storage_form() -> None:
+    book = replace(default_playbook(), name="bolder", version=2)
+    experiment = holdout_experiment("exp-1", "s", 500, [(book, 1000)])
+    stored = arms_record(experiment)
+    assert stored == [
+        {"name": "champion", "weight": 8500, "playbook": None},
+        {"name": "challenger-1", "weight": 1000, "playbook": "bolder@v2"},
+        {"name": "holdout", "weight": 500, "playbook": None},
+    ]
+    assert experiment_from_record("exp-1", "s", stored, {"bolder@v2": book}) == experiment
+    with pytest.raises(ValidationError, match="bolder@v2"):
+        experiment_from_record("exp-1", "s", stored, {})
+
+
+@pytest.mark.parametrize(
+    ("holdout", "challenger", "message"),
+    [(-1, 0, "parts"), (9000, 1001, "parts"), (0, 0, None), (10_000, 0, None)],
+)
+def test_holdout_experiments_check_their_shares(holdout: int, challenger: int, message: str | None) -> None:
+    challengers = [(replace(default_playbook(), name="c"), challenger)] if challenger else []
+    if message is None:
+        experiment = holdout_experiment("e", "s", holdout, challengers)
+        assert sum(arm.weight for arm in experiment.arms) == 10_000
+        assert (HOLDOUT in [a.name for a in experiment.arms]) == (holdout > 0)
+    else:
+        with pytest.raises(ValidationError, match=message):
+            holdout_experiment("e", "s", holdout, challengers)
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "x'; DROP TABLE accounts; --", "-lead", "é", "x" * 65])
+def test_experiment_ids_are_plain_names(bad: str) -> None:
+    with pytest.raises(ValidationError, match="experiment id"):
+        holdout_experiment(bad, "s", 500)
+
+
+@given(
+    keys=st.lists(st.tuples(st.text(max_size=6), st.text(min_size=1, max_size=10)), min_size=1, max_size=50),
+    weights=st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=3),
+    holdout=st.integers(min_value=1, max_value=3000),
+    promoted=st.integers(min_value=0, max_value=2),
+)
+@settings(max_examples=60, deadline=None)
+def test_promoting_a_challenger_moves_no_account_to_another_arm(
+    keys: list[tuple[str, str]], weights: list[int], holdout: int, promoted: int
+) -> None:
+    books = [(replace(default_playbook(), name=f"c{i}"), w) for i, w in enumerate(weights)]
+    experiment = holdout_experiment("e", "seed", holdout, books)
+    arm = f"challenger-{promoted % len(weights) + 1}"
+    frame = pl.DataFrame({"creditor_id": [k[0] for k in keys], "account_id": [k[1] for k in keys]})
+    before = assign_arms(frame, experiment)
+    result = readout(pl.DataFrame(schema=OUTCOME_SCHEMA))
+    after = assign_arms(
+        frame,
+        promote(
+            experiment, arm, {}, result, approved_by="lead", at=NOW, reason="r", require_significant=False
+        ).experiment,
+    )
+    assert before.to_list() == after.to_list()
+
+
+def test_account_outcomes_are_intent_to_treat() -> None:
+    experiment = holdout_experiment("e", "s", 5000)
+    accounts = pl.DataFrame(
+        {
+            "account_key": [1, 2, 3],
+            "creditor_id": ["b", "b", "b"],
+            "account_id": ["A1", "A2", "A3"],
+            "currency": ["CNY", "CNY", "USD"],
+            "balance": [0, 500, 1200],
+        }
+    )
+    outcomes = account_outcomes(
+        accounts,
+        payments=pl.DataFrame({"account_key": [1, 1, 3], "amount": [300, 200, 50]}),
+        actions=pl.DataFrame(
+            {"account_key": [1, 2, 2], "cost": [5, 5, None]}, schema_overrides={"cost": pl.Int64}
+        ),
+        complaints=pl.DataFrame({"account_key": [2, 2]}),
+        experiment=experiment,
+    )
+    arms = [arm_of(experiment, "b", a) for a in ("A1", "A2")] + [arm_of(experiment, "b", "A3")]
+    assert outcomes.to_dicts() == [
+        {"variant": arms[0], "currency": "CNY", "recovered": 500, "cost": 5, "cured": True, "complaints": 0},
+        {"variant": arms[1], "currency": "CNY", "recovered": 0, "cost": 5, "cured": False, "complaints": 2},
+        {"variant": arms[2], "currency": "USD", "recovered": 50, "cost": 0, "cured": False, "complaints": 0},
+    ]

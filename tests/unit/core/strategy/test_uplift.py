@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recoup.core.strategy.uplift import DEFAULT_PRIOR, HISTORY_SCHEMA, cold_start, fit_uplift
+from recoup.core.strategy.uplift import (
+    DEFAULT_PRIOR,
+    EXPOSURE_SCHEMA,
+    HISTORY_SCHEMA,
+    cold_start,
+    fit_uplift,
+    uplift_history,
+)
 
 
 def _history(
@@ -118,3 +127,52 @@ def test_the_segment_anchor_moves_toward_the_observed_mean_ability() -> None:
     )
     anchor = fit_uplift(history).bases.filter(pl.col("segment") == "able_willing").item(0, "anchor_ability")
     assert 0.94 < anchor < 0.95
+
+
+def _exposure(
+    key: int, day: date, variant: str = "champion", action: str | None = "call"
+) -> dict[str, object]:
+    return {
+        "account_key": key,
+        "run_date": day,
+        "segment": "able_willing",
+        "variant": variant,
+        "action": action,
+        "offer_kind": "none" if action else None,
+        "balance": 10_000,
+        "ability_score": 0.7,
+    }
+
+
+def test_history_counts_payments_in_the_thirty_days_after_each_exposure() -> None:
+    d0 = date(2026, 3, 2)
+    exposures = pl.DataFrame(
+        [
+            _exposure(1, d0),
+            _exposure(1, d0 + timedelta(days=10)),
+            _exposure(2, d0, "holdout", None),
+            _exposure(3, d0 + timedelta(days=20)),  # its window ends after as_of: not yet an outcome
+        ],
+        schema=EXPOSURE_SCHEMA,
+    )
+    payments = pl.DataFrame(
+        {
+            "account_key": [1, 1, 1, 1, 2, 3],
+            "local_date": [
+                d0,
+                d0 + timedelta(days=1),
+                d0 + timedelta(days=30),
+                d0 + timedelta(days=31),
+                d0 + timedelta(days=5),
+                d0 + timedelta(days=21),
+            ],
+            "amount": [1, 10, 100, 1000, 7, 5],
+        }
+    )
+    history = uplift_history(exposures, payments, as_of=d0 + timedelta(days=40))
+    assert history.schema == pl.Schema(HISTORY_SCHEMA)
+    assert history.select("variant", "recovered_30d").rows() == [
+        ("champion", 110),  # the same-day payment came before the contact; day 31 is outside
+        ("champion", 1100),  # days 11..40 of the second exposure
+        ("holdout", 7),
+    ]
