@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Final
 
+import polars as pl
 from sqlalchemy import Connection, text
 
+from recoup.adapters.db.bulk import read_frame, sql_literal
+from recoup.adapters.db.engine import Database
 from recoup.core.errors import NotFound
+from recoup.core.schema import UTC_INSTANT
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,50 @@ def work_queue(connection: Connection, run_date: Any, *, action: str, limit: int
             ),
             {"d": run_date, "action": action, "limit": limit},
         )
+    )
+
+
+QUEUE_ACTION_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "action_key": pl.Int64(),
+    "account_key": pl.Int64(),
+    "run_date": pl.Date(),
+    "action": pl.String(),
+    "channel": pl.String(),
+    "scheduled_at": UTC_INSTANT,
+    "offer_kind": pl.String(),
+    "offer_amount": pl.Int64(),
+    "segment": pl.String(),
+    "reasons": pl.String(),
+    "status": pl.String(),
+    "expected_recovery": pl.Int64(),
+    "cost": pl.Int64(),
+    "currency": pl.String(),
+    "account_id": pl.String(),
+    "creditor_id": pl.String(),
+    "debtor_id": pl.String(),
+    "debtor_name": pl.String(),
+    "jurisdiction": pl.String(),
+    "timezone": pl.String(),
+    "phone": pl.String(),
+    "region": pl.String(),
+    "balance": pl.Int64(),
+}
+
+
+def queue_actions(db: Database, run_date: date) -> pl.DataFrame:
+    """The actions of ``run_date`` that agents carry out (by call or visit: plain calls and visits, and
+    offers made on a call) with what the queue shows of their account (balance as it stands now) and what
+    their windows need (jurisdiction, zone, phone, region)."""
+    return read_frame(
+        db,
+        'SELECT a."key" AS action_key, a.account_key, a.run_date, a.action, a.channel, a.scheduled_at, '
+        "a.offer_kind, a.offer_amount, a.segment, a.reasons, a.status, a.expected_recovery, a.cost, "
+        "a.currency, c.account_id, c.creditor_id, c.debtor_id, c.debtor_name, c.jurisdiction, c.timezone, "
+        "c.phone, c.region, "
+        "c.principal + c.interest + c.fees AS balance "
+        'FROM actions a JOIN accounts c ON c."key" = a.account_key '
+        f"WHERE a.run_date = {sql_literal(run_date)} AND a.channel IN ('call', 'visit')",
+        QUEUE_ACTION_SCHEMA,
     )
 
 
