@@ -16,6 +16,7 @@ from recoup.entrypoints.cli import (
     imports,
     model,
     payments,
+    queue,
     serve,
     simulate,
 )
@@ -57,6 +58,7 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(payments.app, name="payments")
 app.add_typer(model.app, name="model")
 app.add_typer(compliance.app, name="compliance")
+app.command("queue")(queue.queue)
 app.add_typer(experiments.app, name="experiment")
 app.add_typer(experiments.playbook_app, name="playbook")
 

@@ -20,7 +20,7 @@ from recoup.adapters.db import queries
 from recoup.bootstrap import App
 from recoup.core.money import format_minor
 from recoup.entrypoints.api.app import Reader, recoup_app
-from recoup.services import reporting
+from recoup.services import reporting, work_queues
 
 _HERE = files("recoup.entrypoints.web")
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
@@ -31,6 +31,7 @@ templates.env.filters["fromjson"] = json.loads
 templates.env.filters["pct"] = lambda ratio: "–" if ratio is None else f"{100 * float(ratio):.1f}%"
 
 AppDep = Annotated[App, Depends(recoup_app)]
+QUEUE_ROWS = 500  # how many of each creditor's queue a page shows
 
 
 def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
@@ -59,11 +60,22 @@ def account(request: Request, connection: Reader, key: int) -> HTMLResponse:
 
 
 def work_queue(
-    request: Request, app: AppDep, connection: Reader, on: Annotated[date | None, Query(alias="date")] = None
+    request: Request,
+    app: AppDep,
+    on: Annotated[date | None, Query(alias="date")] = None,
+    creditor: Annotated[str | None, Query(max_length=100)] = None,
+    channel: Annotated[str, Query(pattern="^(call|visit)$")] = "call",
 ) -> HTMLResponse:
     day = on or app.clock().date()
-    calls = queries.work_queue(connection, day, action="call", limit=500)
-    return _page(request, "queue.html", calls=calls, day=day)
+    found = work_queues.day_queue(app.db, day, creditor=creditor or None, channel=channel, limit=QUEUE_ROWS)
+    return _page(
+        request,
+        "queue.html",
+        rows=work_queues.as_text(found).to_dicts(),
+        day=day,
+        creditor=creditor or "",
+        channel=channel,
+    )
 
 
 def runs(request: Request, connection: Reader) -> HTMLResponse:
