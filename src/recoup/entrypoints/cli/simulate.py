@@ -166,8 +166,8 @@ def demo(
     if not g.quiet:
         out.print(
             f"{accounts} accounts, {days} days simulated into {g.database_url}. "
-            f"Explore: recoup --db {g.database_url} report --date {result.final.get('date')} "
-            "[--experiments]"
+            f"Explore: recoup --db {g.database_url} report --date {result.final.get('date')}\n"
+            f"Against the holdout: recoup --db {g.database_url} report --experiments"
         )
     if serve:
         from recoup.entrypoints.cli.serve import serve_app
