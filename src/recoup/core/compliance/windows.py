@@ -193,8 +193,11 @@ def _prepared(frame: pl.DataFrame, rulebooks: RulebookSet) -> pl.DataFrame:
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
         raise ValidationError(f"the contact windows need the columns {missing}", field=missing[0])
-    if not isinstance(frame.schema["scheduled_at"], pl.Datetime):
-        raise ValidationError("scheduled_at must be a UTC instant", field="scheduled_at")
+    instant = frame.schema["scheduled_at"]
+    if not (isinstance(instant, pl.Datetime) and instant.time_zone) and instant != pl.Null():
+        raise ValidationError(f"scheduled_at is {instant}, expected a UTC instant", field="scheduled_at")
+    if frame.schema["run_date"] not in (pl.Date(), pl.Null()):
+        raise ValidationError(f"run_date is {frame.schema['run_date']}, expected a date", field="run_date")
     for name in ("jurisdiction", "channel", "run_date"):
         if frame[name].null_count():
             raise ValidationError(f"column {name!r} has nulls", field=name)
@@ -204,7 +207,7 @@ def _prepared(frame: pl.DataFrame, rulebooks: RulebookSet) -> pl.DataFrame:
         pl.col("jurisdiction").replace_strict(books, return_dtype=pl.String()).alias("_book"),
         pl.col("channel").cast(pl.String()),
         pl.col("run_date").cast(pl.Date()),
-        pl.col("scheduled_at").dt.convert_time_zone("UTC").cast(pl.Int64()).fill_null(_EARLIEST).alias("_t"),
+        pl.col("scheduled_at").cast(UTC_INSTANT).cast(pl.Int64()).fill_null(_EARLIEST).alias("_t"),
         *[
             (pl.col(name) if name in frame.columns else pl.lit(None)).cast(pl.String()).alias(name)
             for name in OPTIONAL

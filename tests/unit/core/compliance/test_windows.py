@@ -163,6 +163,29 @@ def test_zones_on_different_dates_share_the_hours_they_all_allow() -> None:
     assert hours_blocks(decide("CN", end, zones), "CN")
 
 
+def test_a_day_with_several_windows_gives_each_call_the_one_it_is_in_or_the_next() -> None:
+    # 08:00-22:00 in Shanghai and New York overlap twice a day: 08:00-11:00 Shanghai (19:00-22:00 New York)
+    # and 21:00-22:00 Shanghai (08:00-09:00 New York).
+    zones = "Asia/Shanghai;America/New_York"
+    day = date(2026, 3, 2)
+    found = contact_windows(
+        frame(
+            [
+                ("CN", "call", day, utc(at), zones, None, None)
+                for at in ("2026-03-02T02:00Z", "2026-03-02T05:00Z", "2026-03-02T13:30Z", "2026-03-02T20:00Z")
+            ]
+        ),
+        BOOKS,
+    )
+    assert found.select("window_start", "window_end").rows() == [
+        (utc("2026-03-02T00:00Z"), utc("2026-03-02T03:00Z") + MICRO),
+        (utc("2026-03-02T13:00Z"), utc("2026-03-02T14:00Z") + MICRO),
+        (utc("2026-03-02T13:00Z"), utc("2026-03-02T14:00Z") + MICRO),
+        # Still 2 March in New York until 05:00 UTC: 08:00 on 3 March in Shanghai is 19:00 there.
+        (utc("2026-03-03T00:00Z"), utc("2026-03-03T03:00Z") + MICRO),
+    ]
+
+
 def test_zones_whose_hours_never_meet_have_no_window() -> None:
     # 08:00-21:00 in London, Shanghai and Honolulu: 08-21, 00-13 and 18-07 UTC have no instant in common.
     zones = "Europe/London;Asia/Shanghai;Pacific/Honolulu"
@@ -204,8 +227,16 @@ def test_bad_input_names_the_column() -> None:
     with pytest.raises(ValidationError, match="unknown time zone") as zone:
         contact_windows(good.with_columns(timezones=pl.lit("Mars/Olympus")), BOOKS)
     assert zone.value.field == "timezones"
-    with pytest.raises(ValidationError, match="UTC instant"):
+    with pytest.raises(ValidationError, match="scheduled_at is String, expected a UTC instant"):
         contact_windows(good.with_columns(scheduled_at=pl.lit("03:00")), BOOKS)
+    naive = good.with_columns(pl.col("scheduled_at").dt.replace_time_zone(None))
+    with pytest.raises(ValidationError, match=r"scheduled_at is Datetime\(time_unit='us', time_zone=None\)"):
+        contact_windows(naive, BOOKS)
+    with pytest.raises(ValidationError, match="run_date is String, expected a date"):
+        contact_windows(good.with_columns(run_date=pl.lit("2026-03-02")), BOOKS)
+    # An instant in another zone is the same instant.
+    shanghai = good.with_columns(pl.col("scheduled_at").dt.convert_time_zone("Asia/Shanghai"))
+    assert contact_windows(shanghai, BOOKS)["window_start"].to_list() == [utc("2026-03-02T08:00+08:00")]
 
 
 def test_an_empty_frame_gets_empty_window_columns() -> None:
