@@ -109,7 +109,8 @@ def test_one_connection_per_worker_carries_many_messages(smtp_sink: SmtpSink) ->
         gateway.close()
     assert {r.status for r in results} == {"delivered"}
     assert [r.idempotency_key for r in results] == [m.idempotency_key for m in messages]
-    assert opened == 3
+    # At most one connection per worker; a worker that started late may have found the queue empty.
+    assert 1 <= opened <= 3
     assert sorted(smtp_sink.by_message_id()) == sorted(f"<recoup-{i}@agency.example>" for i in range(30))
 
 
