@@ -1,7 +1,8 @@
 """Tables of payment arrangements and reconciliation: installment plans and their installments,
 settlements, creditors' commission terms, and each reconciled payment file with its exceptions.
 
-Created by migration 0004_payments.
+Created by migration 0004_payments; 0008_offer_links adds ``action_key`` to plans and settlements: the
+stored action whose offer the arrangement was booked from (null when an agent arranged it by hand).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ class PaymentPlan(Base):
     """An installment plan offered to (and perhaps accepted by) the debtor of one account."""
 
     __tablename__ = "plans"
-    __table_args__ = (Index("ix_plans_account", "account_key"), Index("ix_plans_status", "status"))
+    __table_args__ = (
+        Index("ix_plans_account", "account_key"),
+        Index("ix_plans_status", "status"),
+        UniqueConstraint("action_key"),
+    )
 
     key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
     account_key: Mapped[int] = mapped_column(ForeignKey("accounts.key"))
@@ -38,6 +43,7 @@ class PaymentPlan(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(Instant)
     paid: Mapped[int] = mapped_column(BigInteger, default=0)
     resolved_on: Mapped[date | None] = mapped_column(Date)
+    action_key: Mapped[int | None] = mapped_column(ForeignKey("actions.key"))
 
 
 class PlanInstallment(Base):
@@ -61,6 +67,7 @@ class Settlement(Base):
     __table_args__ = (
         Index("ix_settlements_account", "account_key"),
         Index("ix_settlements_status", "status"),
+        UniqueConstraint("action_key"),
     )
 
     key: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
@@ -74,6 +81,7 @@ class Settlement(Base):
     paid: Mapped[int] = mapped_column(BigInteger, default=0)
     resolved_on: Mapped[date | None] = mapped_column(Date)
     write_off_event_id: Mapped[str | None] = mapped_column(String(200))
+    action_key: Mapped[int | None] = mapped_column(ForeignKey("actions.key"))
 
 
 class CreditorTerms(Base):
