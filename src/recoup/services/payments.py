@@ -1,5 +1,6 @@
-"""Payment use cases: offer and accept installment plans, accept settlements, reconcile payment files,
-build remittance statements, and judge plans and settlements in the daily run's update step.
+"""Payment use cases: offer and accept installment plans, accept settlements, book a strategy's offer on
+its own terms, reconcile payment files, build remittance statements, and judge plans and settlements in
+the daily run's update step.
 
 Nothing here commits: the entry point owns the transaction, so a refused file or offer leaves no trace.
 """
@@ -14,14 +15,17 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from recoup.adapters.calendars import attribute_country, calendar_for_years, calendar_key
-from recoup.adapters.db import payment_queries
+from recoup.adapters.db import offer_queries, payment_queries
 from recoup.adapters.db.bulk import insert_frame, insert_new, update_rows
 from recoup.adapters.db.engine import Database
+from recoup.core import offer_acceptance
 from recoup.core.accounts import COLLECTION_HOLDS, split_set
 from recoup.core.errors import Conflict, NotFound, ValidationError
 from recoup.core.money import Money, format_minor, parse_minor
+from recoup.core.offer_acceptance import StoredOffer
 from recoup.core.plans import (
     Installment,
+    SettlementTerms,
     installment_schedule,
     settlement_terms,
 )
@@ -111,10 +115,12 @@ class PlanView:
     status: str
     offer_expires_on: date
     installments: tuple[Installment, ...]
+    action_key: int | None = None  # the stored action whose offer it was booked from
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "plan_key": self.plan_key,
+            "action_key": self.action_key,
             "account_id": self.account_id,
             "creditor_id": self.creditor_id,
             "currency": self.currency,
@@ -150,6 +156,34 @@ def offer_plan(
     account = find_account(connection, account_id, creditor_id)
     _require_collectable(connection, account)
     today = now.astimezone(UTC).date()
+    plan_key = _insert_plan(
+        connection,
+        db,
+        account,
+        installments=installments,
+        frequency=frequency,
+        first_due=first_due,
+        today=today,
+        now=now,
+        expires=today + timedelta(days=offer_days),
+    )
+    return plan_view(connection, plan_key)
+
+
+def _insert_plan(
+    connection: Connection,
+    db: Database,
+    account: AccountRef,
+    *,
+    installments: int,
+    frequency: str,
+    first_due: date | None,
+    today: date,
+    now: datetime,
+    expires: date,
+    action_key: int | None = None,
+) -> int:
+    """Store an offered plan of the whole balance and its schedule; returns the plan's key."""
     first = first_due or today + timedelta(days=FIRST_DUE_DAYS)
     if first < today:
         raise ValidationError(f"the first installment cannot be due in the past ({first})", field="first_due")
@@ -162,7 +196,6 @@ def offer_plan(
     except ValueError as exc:
         raise ValidationError(str(exc), field="installments") from None
     plan_key = payment_queries.next_key(connection, "plans")
-    expires = today + timedelta(days=offer_days)
     plan = pl.DataFrame(
         {
             "key": [plan_key],
@@ -179,6 +212,7 @@ def offer_plan(
             "accepted_at": pl.Series([None], dtype=pl.Datetime("us", "UTC")),
             "paid": [0],
             "resolved_on": pl.Series([None], dtype=pl.Date),
+            "action_key": pl.Series([action_key], dtype=pl.Int64),
         }
     )
     insert_frame(connection, db, "plans", plan)
@@ -195,7 +229,7 @@ def offer_plan(
         }
     )
     insert_frame(connection, db, "plan_installments", rows)
-    return plan_view(connection, plan_key)
+    return plan_key
 
 
 def accept_plan(connection: Connection, db: Database, plan_key: int, now: datetime) -> PlanView:
@@ -210,11 +244,15 @@ def accept_plan(connection: Connection, db: Database, plan_key: int, now: dateti
         raise Conflict(f"the offer of plan {plan_key} expired on {expires}")
     account = _account_by_key(connection, int(row["account_key"]))
     _require_collectable(connection, account)
+    _mark_accepted(connection, db, plan_key, now)
+    return plan_view(connection, plan_key)
+
+
+def _mark_accepted(connection: Connection, db: Database, plan_key: int, now: datetime) -> None:
     accepted = pl.DataFrame({"key": [plan_key], "status": ["current"], "accepted_at": [now.astimezone(UTC)]})
     update_plans(
         connection, db, accepted.with_columns(paid=pl.lit(0), resolved_on=pl.lit(None, dtype=pl.Date))
     )
-    return plan_view(connection, plan_key)
 
 
 def plan_view(connection: Connection, plan_key: int) -> PlanView:
@@ -237,6 +275,7 @@ def plan_view(connection: Connection, plan_key: int) -> PlanView:
         status=row["status"],
         offer_expires_on=_as_date(row["offer_expires_on"]),
         installments=schedule,
+        action_key=_optional_int(row["action_key"]),
     )
 
 
@@ -249,6 +288,10 @@ def _account_by_key(connection: Connection, key: int) -> AccountRef:
 
 def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 # --- settlements ------------------------------------------------------------------------------------
@@ -264,6 +307,7 @@ class SettlementView:
     amount: int
     write_off: int
     due_on: date
+    action_key: int | None = None  # the stored action whose offer it was booked from
 
     def as_dict(self) -> dict[str, Any]:
         def text_of(minor: int) -> str:
@@ -271,6 +315,7 @@ class SettlementView:
 
         return {
             "settlement_key": self.settlement_key,
+            "action_key": self.action_key,
             "account_id": self.account_id,
             "creditor_id": self.creditor_id,
             "currency": self.currency,
@@ -302,6 +347,17 @@ def accept_settlement(
         terms = settlement_terms(account.balance, due_on, today, discount_bps=discount_bps, amount=minor)
     except ValueError as exc:
         raise ValidationError(str(exc), field="amount" if amount is not None else "discount_bps") from None
+    return _insert_settlement(connection, db, account, terms, now)
+
+
+def _insert_settlement(
+    connection: Connection,
+    db: Database,
+    account: AccountRef,
+    terms: SettlementTerms,
+    now: datetime,
+    action_key: int | None = None,
+) -> SettlementView:
     key = payment_queries.next_key(connection, "settlements")
     row = pl.DataFrame(
         {
@@ -316,9 +372,25 @@ def accept_settlement(
             "paid": [0],
             "resolved_on": pl.Series([None], dtype=pl.Date),
             "write_off_event_id": pl.Series([None], dtype=pl.String),
+            "action_key": pl.Series([action_key], dtype=pl.Int64),
         }
     )
     insert_frame(connection, db, "settlements", row)
+    return _settlement_of(key, account, terms, action_key)
+
+
+def settlement_view(connection: Connection, settlement_key: int) -> SettlementView:
+    row = offer_queries.settlement_row(connection, settlement_key)
+    if row is None:
+        raise NotFound(f"no settlement {settlement_key}")
+    terms = SettlementTerms(int(row["balance"]), int(row["amount"]), _as_date(row["due_on"]))
+    account = _account_by_key(connection, int(row["account_key"]))
+    return _settlement_of(settlement_key, account, terms, _optional_int(row["action_key"]))
+
+
+def _settlement_of(
+    key: int, account: AccountRef, terms: SettlementTerms, action_key: int | None
+) -> SettlementView:
     return SettlementView(
         settlement_key=key,
         account_id=account.account_id,
@@ -328,7 +400,116 @@ def accept_settlement(
         amount=terms.amount,
         write_off=terms.write_off,
         due_on=terms.due_on,
+        action_key=action_key,
     )
+
+
+# --- a strategy's offers ----------------------------------------------------------------------------
+
+OFFER_FREQUENCY: Final = "monthly"  # the strategy sizes plans in months (core/strategy/offers.py)
+
+
+def accept_offer(
+    connection: Connection,
+    db: Database,
+    *,
+    action_key: int,
+    now: datetime,
+    first_due: date | None = None,
+) -> PlanView | SettlementView:
+    """Book the offer the daily run stored as action ``action_key`` on the terms the debtor was given.
+
+    An installment offer becomes an accepted (current) plan of the whole balance in the offered number of
+    monthly installments, the first due on ``first_due`` (default: a week after the debtor's today); a
+    settlement offer becomes an accepted settlement of min(offered amount, balance) due on the offer's
+    expiry date. Either records the action it came from. `recoup.core.offer_acceptance` says when an offer
+    is refused. Idempotent: accepting an offer again returns what its first acceptance booked, whatever
+    became of it since; nothing new is written.
+    """
+    row = offer_queries.offer_action(connection, db, action_key)
+    if row is None:
+        raise NotFound(f"no action {action_key}")
+    offer = _stored_offer(row)
+    offer_acceptance.require_offer(offer)
+    if offer.kind == "settlement" and first_due is not None:
+        raise ValidationError(
+            f"action {action_key} offers a settlement: a first due date is for installment plans",
+            field="first_due",
+        )
+    booked = offer_queries.booked_from(connection, action_key)
+    if booked is not None:
+        kind, key = booked
+        return plan_view(connection, key) if kind == "plan" else settlement_view(connection, key)
+    today = offer_acceptance.debtor_today(now, row["timezone"], row["jurisdiction"])
+    offer_acceptance.require_open(offer, today)
+    account = _account_by_key(connection, int(row["account_key"]))
+    try:
+        _require_collectable(connection, account)
+    except Conflict as exc:
+        raise Conflict(f"the offer of action {action_key} cannot be accepted: {exc.message}") from None
+    if offer.kind == "installment":
+        return _book_offered_plan(connection, db, offer, account, today=today, now=now, first_due=first_due)
+    return _book_offered_settlement(connection, db, offer, account, today=today, now=now)
+
+
+def _stored_offer(row: dict[str, Any]) -> StoredOffer:
+    expires = row["offer_expires_on"]
+    return StoredOffer(
+        action_key=int(row["action_key"]),
+        action=row["action"],
+        kind=row["offer_kind"],
+        status=row["status"],
+        currency=row["currency"],
+        amount=_optional_int(row["offer_amount"]),
+        installments=_optional_int(row["offer_installments"]),
+        expires_on=None if expires is None else _as_date(expires),
+        balance=_optional_int(row["balance"]),
+    )
+
+
+def _book_offered_plan(
+    connection: Connection,
+    db: Database,
+    offer: StoredOffer,
+    account: AccountRef,
+    *,
+    today: date,
+    now: datetime,
+    first_due: date | None,
+) -> PlanView:
+    assert offer.expires_on is not None
+    plan_key = _insert_plan(
+        connection,
+        db,
+        account,
+        installments=offer_acceptance.plan_count(offer, account.balance),
+        frequency=OFFER_FREQUENCY,
+        first_due=first_due,
+        today=today,
+        now=now,
+        expires=offer.expires_on,
+        action_key=offer.action_key,
+    )
+    _mark_accepted(connection, db, plan_key, now)
+    return plan_view(connection, plan_key)
+
+
+def _book_offered_settlement(
+    connection: Connection,
+    db: Database,
+    offer: StoredOffer,
+    account: AccountRef,
+    *,
+    today: date,
+    now: datetime,
+) -> SettlementView:
+    assert offer.expires_on is not None
+    amount = offer_acceptance.settlement_amount(offer, account.balance)
+    try:
+        terms = settlement_terms(account.balance, offer.expires_on, today, amount=amount)
+    except ValueError as exc:
+        raise ValidationError(f"the offer of action {offer.action_key}: {exc}", field="action_key") from None
+    return _insert_settlement(connection, db, account, terms, now, offer.action_key)
 
 
 # --- reconciliation -------------------------------------------------------------------------------
