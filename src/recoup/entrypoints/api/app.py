@@ -98,6 +98,7 @@ def _optional_routers() -> list[APIRouter]:
 
 def create_app(app: App) -> FastAPI:
     """The web application for ``app``: API, pages and static files, fully offline (no CDN assets)."""
+    from recoup.entrypoints.api.offers import router as offers_router
     from recoup.entrypoints.api.queue import router as queue_router
     from recoup.entrypoints.web.pages import mount_pages
 
@@ -108,6 +109,7 @@ def create_app(app: App) -> FastAPI:
     api.add_exception_handler(RecoupError, _recoup_error)
     api.include_router(router)
     api.include_router(queue_router)
+    api.include_router(offers_router)
     for extra in _optional_routers():
         api.include_router(extra)
     mount_pages(api)

@@ -1,4 +1,5 @@
-"""`recoup payments ...`: reconcile payment files, installment plans, settlements, remittance statements.
+"""`recoup payments ...`: reconcile payment files, installment plans, settlements, a strategy's offers,
+remittance statements.
 
 Mounted by the root app (`app.add_typer(payments.app, name="payments")`). Each command owns its
 transaction: it commits what the use case did, or nothing when the use case refuses.
@@ -29,8 +30,10 @@ app = typer.Typer(
 )
 plan_app = typer.Typer(help="Installment plans on the debtor's business days.", no_args_is_help=True)
 settlement_app = typer.Typer(help="Settlements: a lump sum in full settlement.", no_args_is_help=True)
+offer_app = typer.Typer(help="Offers the strategy sent: book one the debtor accepted.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 app.add_typer(settlement_app, name="settlement")
+app.add_typer(offer_app, name="offer")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
 CreditorOption = Annotated[
@@ -175,6 +178,7 @@ def _show_plan(ctx: typer.Context, plan: payments.PlanView, as_json: bool) -> No
     table = Table(
         title=f"plan {plan.plan_key} ({plan.status}): account {plan.account_id} of {plan.creditor_id}, "
         f"{format_minor(plan.total, plan.currency)} {plan.currency}, calendar {plan.calendar}"
+        + _from_offer(plan.action_key)
     )
     table.add_column("#", justify="right")
     table.add_column("due on")
@@ -223,6 +227,10 @@ def accept_settlement(
             )
     finally:
         recoup.close()
+    _show_settlement(ctx, settlement, as_json)
+
+
+def _show_settlement(ctx: typer.Context, settlement: payments.SettlementView, as_json: bool) -> None:
     data = settlement.as_dict()
     if as_json:
         _print_json(data)
@@ -230,7 +238,41 @@ def accept_settlement(
         out.print(
             f"settlement {data['settlement_key']}: account {data['account_id']} pays {data['amount']} "
             f"{data['currency']} by {data['due_on']}; {data['write_off']} is then written off"
+            + _from_offer(settlement.action_key)
         )
+
+
+def _from_offer(action_key: int | None) -> str:
+    return "" if action_key is None else f" (the offer of action {action_key})"
+
+
+@offer_app.command("accept")
+@user_errors
+def accept_offer(
+    ctx: typer.Context,
+    action_key: Annotated[int, typer.Argument(help="the key of the offer action the daily run stored")],
+    first_due: Annotated[
+        str | None,
+        typer.Option("--first-due", help="a plan's first due date YYYY-MM-DD (default: in 7 days)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Book a strategy's offer on its own terms: a plan (accepted) in the offered number of installments,
+    or a settlement of the offered amount due when the offer expires. Accepting it again shows what the
+    first acceptance booked."""
+    first = parse_date(first_due, "--first-due")
+    recoup = globals_of(ctx).app()
+    try:
+        with recoup.db.engine.begin() as connection:
+            booked = payments.accept_offer(
+                connection, recoup.db, action_key=action_key, first_due=first, now=recoup.clock()
+            )
+    finally:
+        recoup.close()
+    if isinstance(booked, payments.PlanView):
+        _show_plan(ctx, booked, as_json)
+    else:
+        _show_settlement(ctx, booked, as_json)
 
 
 @app.command("commission")
