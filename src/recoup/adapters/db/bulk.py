@@ -87,18 +87,13 @@ def sql_literal(value: object) -> str:
 
 
 def _read_postgres(db: Database, sql: str) -> pl.DataFrame:
-    import adbc_driver_postgresql.dbapi as adbc_pg
-
-    connection = adbc_pg.connect(db.libpq_uri())
-    try:
+    with db.readers.connection(db.libpq_uri()) as connection:
         cursor = connection.cursor()
         try:
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
         finally:
             cursor.close()
-    finally:
-        connection.close()
     frame = pl.from_arrow(_plain_columns(table))
     assert isinstance(frame, pl.DataFrame)
     return frame
