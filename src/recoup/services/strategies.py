@@ -21,6 +21,7 @@ from recoup.adapters.db import strategy_queries as stored
 from recoup.adapters.db.engine import Database
 from recoup.adapters.db.strategy_tables import PLAYBOOK_STATUSES
 from recoup.core.errors import Conflict, NotFound, ValidationError
+from recoup.core.money import exponent
 from recoup.core.strategy import StrategyConfig, UpliftModel, cold_start, fit_uplift
 from recoup.core.strategy.experiments import (
     HOLDOUT,
@@ -311,3 +312,40 @@ def playbooks(connection: Connection) -> list[dict[str, Any]]:
         {k: v for k, v in row.items() if k != "text"}
         for row in stored.stored_playbooks(connection, PLAYBOOK_STATUSES)
     ]
+
+
+def shown(metric: str, value: float | None, currency: str) -> str:
+    """A readout statistic as people read it: money in major units of ``currency`` (a mean keeps its
+    fraction of the minor unit rounded away), cure as a percentage, complaints per account."""
+    if value is None:
+        return ""
+    if metric == "cured":
+        return f"{value:.1%}"
+    if metric == "complaints":
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+    places = exponent(currency) if currency else 2
+    return f"{value / 10**places:,.{places}f}"
+
+
+def readout_table(measured: ExperimentReadout) -> dict[str, list[dict[str, Any]]]:
+    """The readout with every statistic as display text: ``arms`` and ``differences`` rows."""
+    arms = [
+        {
+            **row,
+            "total": shown(row["metric"], row["total"], row["currency"]) if row["metric"] != "cured" else "",
+            "mean": shown(row["metric"], row["mean"], row["currency"]),
+            "lo": shown(row["metric"], row["lo"], row["currency"]),
+            "hi": shown(row["metric"], row["hi"], row["currency"]),
+        }
+        for row in measured.result.arms.to_dicts()
+    ]
+    differences = [
+        {
+            **row,
+            "difference": shown(row["metric"], row["difference"], row["currency"]),
+            "lo": shown(row["metric"], row["lo"], row["currency"]),
+            "hi": shown(row["metric"], row["hi"], row["currency"]),
+        }
+        for row in measured.result.differences.to_dicts()
+    ]
+    return {"arms": arms, "differences": differences}

@@ -13,7 +13,6 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from recoup.core.money import exponent
 from recoup.core.strategy.experiments import PARTS
 from recoup.entrypoints.cli.common import fail, globals_of, out, parse_date, user_errors
 from recoup.services import strategies
@@ -187,52 +186,34 @@ def readout_json(measured: strategies.ExperimentReadout) -> dict[str, Any]:
     }
 
 
-def _shown(metric: str, value: float | int | None, currency: str) -> str:
-    """A statistic as the table shows it: money in major units of ``currency``, cure as a percentage."""
-    if value is None:
-        return ""
-    if metric == "cured":
-        return f"{value:.1%}"
-    if metric == "complaints":
-        return f"{value:.4f}" if isinstance(value, float) else str(value)
-    places = exponent(currency) if currency else 2
-    return f"{value / 10**places:,.{places}f}"
-
-
-def _interval(metric: str, row: dict[str, Any], low: str, high: str) -> str:
-    currency = row["currency"]
-    return f"[{_shown(metric, row[low], currency)}, {_shown(metric, row[high], currency)}]"
-
-
 def print_readout(measured: strategies.ExperimentReadout) -> None:
     result = measured.result
     out.print(
         f"experiment {measured.experiment.id} ({measured.status}), {measured.started_on} to "
         f"{measured.until}; means per account with {result.confidence:.0%} intervals, money in major units"
     )
+    shown = strategies.readout_table(measured)
     table = Table("currency", "arm", "accounts", "metric", "total", "mean", "interval")
-    for row in result.arms.iter_rows(named=True):
-        metric = row["metric"]
+    for row in shown["arms"]:
         table.add_row(
             row["currency"],
             row["variant"],
             f"{row['n']:,}",
-            metric,
-            _shown(metric, row["total"], row["currency"]) if metric != "cured" else "",
-            _shown(metric, row["mean"], row["currency"]),
-            _interval(metric, row, "lo", "hi"),
+            row["metric"],
+            row["total"],
+            row["mean"],
+            f"[{row['lo']}, {row['hi']}]",
         )
     out.print(table)
     diffs = Table("currency", "arm", "minus", "metric", "difference", "interval")
-    for row in result.differences.iter_rows(named=True):
-        metric = row["metric"]
+    for row in shown["differences"]:
         diffs.add_row(
             row["currency"],
             row["variant"],
             row["baseline"],
-            metric,
-            _shown(metric, row["difference"], row["currency"]),
-            _interval(metric, row, "lo", "hi"),
+            row["metric"],
+            row["difference"],
+            f"[{row['lo']}, {row['hi']}]",
         )
     out.print(diffs)
 

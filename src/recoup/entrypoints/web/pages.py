@@ -1,4 +1,5 @@
-"""Server-rendered pages: dashboard, accounts, one account, the agents' work queue, run history.
+"""Server-rendered pages: dashboard, accounts, one account, the agents' work queue, experiments, run
+history.
 
 Pages are plain HTML with autoescaping and no JavaScript build; everything is served from this package,
 so the app works in an intranet with no internet access.
@@ -20,7 +21,7 @@ from recoup.adapters.db import queries
 from recoup.bootstrap import App
 from recoup.core.money import format_minor
 from recoup.entrypoints.api.app import Reader, recoup_app
-from recoup.services import reporting, work_queues
+from recoup.services import reporting, strategies, work_queues
 
 _HERE = files("recoup.entrypoints.web")
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
@@ -78,6 +79,31 @@ def work_queue(
     )
 
 
+def experiments(
+    request: Request, app: AppDep, connection: Reader, on: Annotated[date | None, Query(alias="date")] = None
+) -> HTMLResponse:
+    day = on or app.clock().date()
+    shown = []
+    for row in reversed(strategies.experiments(connection)):
+        if row["started_on"] > day:
+            continue
+        measured = strategies.experiment_readout(connection, app.db, row["id"], day)
+        table = strategies.readout_table(measured)
+        shown.append(
+            {
+                "id": row["id"],
+                "status": row["status"],
+                "started_on": measured.started_on,
+                "until": measured.until,
+                "confidence": f"{measured.result.confidence:.0%}",
+                "arms_text": ", ".join(f"{a['name']} {a['weight'] / 100:g}%" for a in row["arms"]),
+                "differences": table["differences"],
+                "rows": table["arms"],
+            }
+        )
+    return _page(request, "experiments.html", experiments=shown, day=day)
+
+
 def runs(request: Request, connection: Reader) -> HTMLResponse:
     return _page(request, "runs.html", steps=queries.run_history(connection, limit=200))
 
@@ -88,4 +114,5 @@ def mount_pages(api: FastAPI) -> None:
     api.add_api_route("/accounts", accounts, response_class=HTMLResponse, include_in_schema=False)
     api.add_api_route("/accounts/{key}", account, response_class=HTMLResponse, include_in_schema=False)
     api.add_api_route("/queue", work_queue, response_class=HTMLResponse, include_in_schema=False)
+    api.add_api_route("/experiments", experiments, response_class=HTMLResponse, include_in_schema=False)
     api.add_api_route("/runs", runs, response_class=HTMLResponse, include_in_schema=False)
