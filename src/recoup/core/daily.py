@@ -77,14 +77,21 @@ def build_inputs(
 def schedule(candidates: pl.DataFrame, inputs: pl.DataFrame, run_date: date) -> pl.DataFrame:
     """Give every candidate a local time on ``run_date`` in the debtor's zone and its UTC instant.
 
-    Messages, letters and reviews go at 10:00 local; calls are spread over the agents' day in order of
-    value, so the most valuable call is placed first. Adds scheduled_at, local_offset_minutes, priority.
+    Messages, letters and reviews go at 10:00 local; calls (offers made on a call too) and visits are
+    spread over the agents' day in order of value, so the most valuable is placed first. Adds
+    scheduled_at, local_offset_minutes, priority.
     """
     with_zone = candidates.join(inputs.select("account_key", "zone"), on="account_key", how="left")
-    ranked = with_zone.with_columns(
-        priority=pl.when(pl.col("action").is_in(["call", "visit"]))
-        .then(pl.col("value").rank("ordinal", descending=True).over("action").cast(pl.Int64))
-        .otherwise(pl.lit(None, dtype=pl.Int64))
+    # An offer made on a call is a call: agents work it from the same queue.
+    agent_channel = pl.when(pl.col("action") == "visit").then(pl.lit("visit")).otherwise(pl.col("channel"))
+    ranked = (
+        with_zone.with_columns(_agent=agent_channel)
+        .with_columns(
+            priority=pl.when(pl.col("_agent").is_in(["call", "visit"]))
+            .then(pl.col("value").rank("ordinal", descending=True).over("_agent").cast(pl.Int64))
+            .otherwise(pl.lit(None, dtype=pl.Int64))
+        )
+        .drop("_agent")
     )
     minutes = (
         pl.when(pl.col("priority").is_not_null())
