@@ -97,21 +97,6 @@ def key_of(connection: Connection, creditor_id: str, account_id: str) -> int:
     return int(key)
 
 
-def work_queue(connection: Connection, run_date: Any, *, action: str, limit: int) -> list[dict[str, Any]]:
-    return _rows(
-        connection.execute(
-            text(
-                'SELECT a.priority, a.scheduled_at, a.local_offset_minutes, c."key" AS account_key, '
-                "c.account_id, "
-                "c.creditor_id, c.debtor_name, c.currency, c.principal + c.interest + c.fees AS balance, "
-                'a.segment, a.reasons, a.status FROM actions a JOIN accounts c ON c."key" = a.account_key '
-                "WHERE a.run_date = :d AND a.action = :action ORDER BY a.priority LIMIT :limit"
-            ),
-            {"d": run_date, "action": action, "limit": limit},
-        )
-    )
-
-
 QUEUE_ACTION_SCHEMA: Final[dict[str, pl.DataType]] = {
     "action_key": pl.Int64(),
     "account_key": pl.Int64(),

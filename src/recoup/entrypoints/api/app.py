@@ -63,17 +63,6 @@ def account(connection: Reader, creditor_id: str, account_id: str) -> dict[str, 
     return queries.account_detail(connection, queries.key_of(connection, creditor_id, account_id))
 
 
-@router.get("/work-queue")
-def work_queue(
-    app: Annotated[App, Depends(recoup_app)],
-    connection: Reader,
-    on: Annotated[date | None, Query(alias="date")] = None,
-    action: Annotated[str, Query(pattern="^(call|visit)$")] = "call",
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-) -> list[dict[str, Any]]:
-    return queries.work_queue(connection, on or app.clock().date(), action=action, limit=limit)
-
-
 def _recoup_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RecoupError)
     body: dict[str, Any] = {"error": exc.message}
@@ -98,6 +87,7 @@ def _optional_routers() -> list[APIRouter]:
 
 def create_app(app: App) -> FastAPI:
     """The web application for ``app``: API, pages and static files, fully offline (no CDN assets)."""
+    from recoup.entrypoints.api.experiments import router as experiments_router
     from recoup.entrypoints.api.offers import router as offers_router
     from recoup.entrypoints.api.queue import router as queue_router
     from recoup.entrypoints.web.pages import mount_pages
@@ -110,6 +100,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(router)
     api.include_router(queue_router)
     api.include_router(offers_router)
+    api.include_router(experiments_router)
     for extra in _optional_routers():
         api.include_router(extra)
     mount_pages(api)
