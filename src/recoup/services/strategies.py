@@ -9,6 +9,7 @@ caller's transaction; nothing here commits.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -349,3 +350,24 @@ def readout_table(measured: ExperimentReadout) -> dict[str, list[dict[str, Any]]
         for row in measured.result.differences.to_dicts()
     ]
     return {"arms": arms, "differences": differences}
+
+
+def _finite_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows for JSON: a statistic that is not a number (an arm of one account has no spread) is null."""
+    return [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        for row in frame.to_dicts()
+    ]
+
+
+def readout_record(measured: ExperimentReadout) -> dict[str, Any]:
+    """The readout as plain JSON-ready values (money in minor units, dates as ISO text)."""
+    return {
+        "experiment": measured.experiment.id,
+        "status": measured.status,
+        "from": measured.started_on.isoformat(),
+        "to": measured.until.isoformat(),
+        "confidence": measured.result.confidence,
+        "arms": _finite_rows(measured.result.arms),
+        "differences": _finite_rows(measured.result.differences),
+    }

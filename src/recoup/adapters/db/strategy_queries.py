@@ -193,15 +193,16 @@ def exposures_between(db: Database, experiment_id: str, since: date, until: date
 # ------------------------------------------------------------------------------------------- outcomes
 
 
-def payments_between(db: Database, since: date, until: date) -> pl.DataFrame:
-    """Payments whose debtor-local date falls from ``since`` to ``until``: account_key, local_date, amount."""
+def _events_between(db: Database, kind: str, since: date, until: date) -> pl.DataFrame:
+    """Events of ``kind`` whose debtor-local date falls from ``since`` to ``until``: account_key,
+    local_date, amount."""
     # A local date lies within a day of the UTC date (offsets are under 24 hours).
     low = datetime.combine(since - timedelta(days=1), time(0), tzinfo=UTC)
     high = datetime.combine(until + timedelta(days=2), time(0), tzinfo=UTC)
     frame = read_frame(
         db,
-        "SELECT account_key, at, utc_offset_minutes, amount FROM events WHERE type = 'payment' "
-        f"AND at >= {sql_literal(low)} AND at < {sql_literal(high)}",
+        "SELECT account_key, at, utc_offset_minutes, amount FROM events "
+        f"WHERE type = '{kind}' AND at >= {sql_literal(low)} AND at < {sql_literal(high)}",
         {
             "account_key": pl.Int64(),
             "at": UTC_INSTANT,
@@ -213,6 +214,11 @@ def payments_between(db: Database, since: date, until: date) -> pl.DataFrame:
     return frame.select("account_key", local_date=local, amount="amount").filter(
         pl.col("local_date").is_between(since, until)
     )
+
+
+def payments_between(db: Database, since: date, until: date) -> pl.DataFrame:
+    """Payments whose debtor-local date falls from ``since`` to ``until``: account_key, local_date, amount."""
+    return _events_between(db, "payment", since, until)
 
 
 def outcome_frames(db: Database, since: date, until: date) -> dict[str, pl.DataFrame]:
@@ -239,18 +245,9 @@ def outcome_frames(db: Database, since: date, until: date) -> dict[str, pl.DataF
         f"AND status NOT IN ({spent})",
         {"account_key": pl.Int64(), "cost": pl.Int64()},
     )
-    start = datetime.combine(since - timedelta(days=1), time(0), tzinfo=UTC)
-    end = datetime.combine(until + timedelta(days=2), time(0), tzinfo=UTC)
-    complaints = read_frame(
-        db,
-        "SELECT account_key, at, utc_offset_minutes FROM events WHERE type = 'complaint' "
-        f"AND at >= {sql_literal(start)} AND at < {sql_literal(end)}",
-        {"account_key": pl.Int64(), "at": UTC_INSTANT, "utc_offset_minutes": pl.Int32()},
-    )
-    local = (pl.col("at") + pl.duration(minutes=pl.col("utc_offset_minutes"))).dt.date()
     return {
         "accounts": accounts,
         "payments": payments_between(db, since, until),
         "actions": actions,
-        "complaints": complaints.filter(local.is_between(since, until)).select("account_key"),
+        "complaints": _events_between(db, "complaint", since, until).select("account_key"),
     }

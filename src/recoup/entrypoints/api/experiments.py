@@ -4,7 +4,6 @@ champion). Query ``date`` (the readout's end, default today) and ``confidence`` 
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,13 +14,6 @@ from recoup.entrypoints.api.app import Reader, recoup_app
 from recoup.services import strategies
 
 router = APIRouter(prefix="/api/v1", tags=["experiments"])
-
-
-def _finite(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-        for row in rows
-    ]
 
 
 @router.get("/experiments")
@@ -39,11 +31,6 @@ def experiments(
         }
         if row["started_on"] <= day:
             measured = strategies.experiment_readout(connection, app.db, row["id"], day, confidence)
-            entry["readout"] = {
-                "to": measured.until,
-                "confidence": confidence,
-                "arms": _finite(measured.result.arms.to_dicts()),
-                "differences": _finite(measured.result.differences.to_dicts()),
-            }
+            entry["readout"] = strategies.readout_record(measured)
         found.append(entry)
     return found

@@ -4,14 +4,14 @@ they compare. Each command owns its transaction; every change is appended to the
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from rich.table import Table
+from sqlalchemy import Connection
 
 from recoup.core.strategy.experiments import PARTS
 from recoup.entrypoints.cli.common import fail, globals_of, out, parse_date, user_errors
@@ -25,6 +25,15 @@ playbook_app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+
+
+def _read(ctx: typer.Context, query: Callable[[Connection], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    recoup = globals_of(ctx).app()
+    try:
+        with recoup.db.engine.connect() as connection:
+            return query(connection)
+    finally:
+        recoup.close()
 
 
 def parts_of(text: str, option: str) -> int:
@@ -87,12 +96,7 @@ def start(
 @user_errors
 def list_experiments(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every experiment with its arms and dates."""
-    recoup = globals_of(ctx).app()
-    try:
-        with recoup.db.engine.connect() as connection:
-            rows = strategies.experiments(connection)
-    finally:
-        recoup.close()
+    rows = _read(ctx, strategies.experiments)
     if as_json:
         print(json.dumps(rows, default=str))
         return
@@ -168,24 +172,6 @@ def promote(
 # ------------------------------------------------------------------------------------------ readout
 
 
-def readout_json(measured: strategies.ExperimentReadout) -> dict[str, Any]:
-    def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-        return [
-            {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-            for row in frame.to_dicts()
-        ]
-
-    return {
-        "experiment": measured.experiment.id,
-        "status": measured.status,
-        "from": measured.started_on.isoformat(),
-        "to": measured.until.isoformat(),
-        "confidence": measured.result.confidence,
-        "arms": rows(measured.result.arms),
-        "differences": rows(measured.result.differences),
-    }
-
-
 def print_readout(measured: strategies.ExperimentReadout) -> None:
     result = measured.result
     out.print(
@@ -229,7 +215,7 @@ def report_experiments(ctx: typer.Context, experiment_id: str | None, day: str |
     finally:
         recoup.close()
     if as_json:
-        print(json.dumps([readout_json(m) for m in measured], ensure_ascii=False, default=str))
+        print(json.dumps([strategies.readout_record(m) for m in measured], ensure_ascii=False, default=str))
         return
     if not measured:
         out.print("no experiments (start one with `recoup experiment start`)")
@@ -258,12 +244,7 @@ def load(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="a playbo
 @user_errors
 def list_playbooks(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every stored playbook version with its status (champion, challenger, retired)."""
-    recoup = globals_of(ctx).app()
-    try:
-        with recoup.db.engine.connect() as connection:
-            rows = strategies.playbooks(connection)
-    finally:
-        recoup.close()
+    rows = _read(ctx, strategies.playbooks)
     if as_json:
         print(json.dumps(rows, default=str))
         return
