@@ -2,11 +2,16 @@
 
 The daily run checked every action when it queued it; by the time the dispatcher runs, the debtor may
 have replied STOP, disputed the debt or paid in full, and the day's contact window may have closed. So
-each claimed action gets a verdict:
-- `send`: go ahead, to the recipient in `to`;
+each claimed action gets a verdict, the first that applies:
 - `cancelled`: the account is no longer active, is on a collection hold, or opted out of the channel;
-- `expired`: it is past the latest local send time of its scheduled day (the next run decides again);
-- `failed`: there is no address for the channel.
+- `expired`: the contact hours of its run date are over: no window the jurisdiction's hours rule allows
+  for the channel in every candidate zone of the debtor is still to come that day (the next run decides
+  again);
+- `failed`: there is no address for the channel;
+- `held`: the window is yet to open (`window_start`): the message stays queued until then;
+- `send`: now is inside the window, go ahead, to the recipient in `to`.
+The windows are `recoup.core.compliance.windows.contact_windows`, the same the work queues show and the
+compliance evaluator applies, so a message leaves only when the rulebook lets it reach the debtor.
 
 Also here: the status every outbox action moves through, and the message texts a channel needs beyond
 the body (email subject and HTML part).
@@ -15,13 +20,15 @@ the body (email subject and HTML part).
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Final
 
 import phonenumbers
 import polars as pl
 
 from recoup.core.accounts import COLLECTION_HOLDS
+from recoup.core.compliance.rulebook import RulebookSet
+from recoup.core.compliance.windows import contact_windows
 from recoup.core.templates.catalog import translate
 
 # Outbox statuses: queued (decided) -> sending (claimed, idempotency key recorded) -> sent (provider
@@ -42,7 +49,7 @@ STATUSES: Final = (
 AGENT_ACTIONS: Final = ("call", "visit", "legal_review")
 SENT_ACTIONS: Final = ("sms", "email", "im", "offer")  # leave through a message gateway
 ADDRESS_COLUMNS: Final = {"sms": "phone", "email": "email", "im": "im_handle", "letter": "address"}
-LATEST_LOCAL_SEND: Final = time(20, 0)
+HELD: Final = "held"  # a verdict, never a status: the action stays queued
 
 
 def idempotency_key(action_key: int, prefix: str = "recoup") -> str:
@@ -114,14 +121,50 @@ def _decide(cases: list[tuple[pl.Expr, str, pl.Expr]]) -> tuple[pl.Expr, pl.Expr
     return verdict, reason
 
 
-def verdicts(rows: pl.DataFrame, now: datetime, latest_local: time = LATEST_LOCAL_SEND) -> pl.DataFrame:
-    """Add `verdict`, `reason` and `to` to claimed rows (columns channel, jurisdiction, scheduled_at,
-    local_offset_minutes, account_status, flags, opted_out, phone, email, im_handle, address)."""
-    offset = pl.duration(minutes=pl.col("local_offset_minutes").fill_null(0))
-    local_now = pl.lit(now.astimezone(UTC).replace(tzinfo=None)) + offset
-    local_scheduled = pl.col("scheduled_at").dt.replace_time_zone(None) + offset
-    window_end = local_scheduled.dt.date().dt.combine(latest_local)
-    addressed = rows.with_columns(to=first_address(pl.col("channel")))
+def _hours_rules(rows: pl.DataFrame, rulebooks: RulebookSet) -> pl.Expr:
+    """Each row's hours rule id for its channel ("no hours rule" where its rulebook has none), looked up
+    once per distinct (jurisdiction, channel)."""
+    pairs = rows.select("jurisdiction", "channel").unique()
+    names: dict[str, str] = {}
+    for jurisdiction, channel in pairs.iter_rows():
+        rule = rulebooks.get(jurisdiction).hours_rule(channel)
+        applies = rule is not None and rule.applies(channel, "debtor")
+        names[f"{jurisdiction}\x1f{channel}"] = rule.id if rule is not None and applies else "no hours rule"
+    key = pl.concat_str([pl.col("jurisdiction"), pl.lit("\x1f"), pl.col("channel")])
+    return key.replace_strict(names, default=None, return_dtype=pl.String)
+
+
+def send_windows(rows: pl.DataFrame, now: datetime, rulebooks: RulebookSet) -> pl.DataFrame:
+    """``rows`` with ``window_start`` and ``window_end``: the window the hours rule allows for the row's
+    channel in every candidate zone of the debtor that contains ``now``, or else the next one of its
+    ``run_date`` (both null when none is left). Zones come from ``timezone``, else ``phone`` (the first
+    number) and ``region``, as the compliance evaluator derives them."""
+    optional = {
+        name: pl.col(name) if name in rows.columns else pl.lit(None) for name in ("timezone", "region")
+    }
+    located = contact_windows(
+        rows.select(
+            "jurisdiction",
+            "channel",
+            "run_date",
+            scheduled_at=pl.lit(now.astimezone(UTC), dtype=pl.Datetime("us", "UTC")),
+            timezones=optional["timezone"].cast(pl.String),
+            phone=pl.col("phone").cast(pl.String).str.split(";").list.first().str.strip_chars(),
+            region=optional["region"].cast(pl.String),
+        ),
+        rulebooks,
+    )
+    return rows.with_columns(located["window_start"], located["window_end"])
+
+
+def verdicts(rows: pl.DataFrame, now: datetime, rulebooks: RulebookSet) -> pl.DataFrame:
+    """Add `verdict`, `reason`, `to`, `window_start` and `window_end` to claimed rows (columns channel,
+    jurisdiction, run_date, account_status, flags, opted_out, phone, email, im_handle, address; timezone
+    and region when known)."""
+    moment = pl.lit(now.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
+    addressed = send_windows(rows, now, rulebooks).with_columns(
+        to=first_address(pl.col("channel")), _rule=_hours_rules(rows, rulebooks)
+    )
     addressed = addressed.with_columns(
         to=pl.when(pl.col("channel") == "sms")
         .then(e164_column(addressed, "to", "jurisdiction"))
@@ -131,14 +174,23 @@ def verdicts(rows: pl.DataFrame, now: datetime, latest_local: time = LATEST_LOCA
         [
             *_stops(pl.col("channel")),
             (
-                local_now > window_end,
+                pl.col("window_end").is_null(),
                 "expired",
-                pl.lit(f"past {latest_local:%H:%M} local time on the scheduled day"),
+                pl.format("the contact hours of its run date {} are over ({})", "run_date", "_rule"),
             ),
             (pl.col("to").is_null(), "failed", pl.format("no {} address", pl.col("channel"))),
+            (
+                pl.col("window_start") > moment,
+                HELD,
+                pl.format(
+                    "outside the contact hours ({}) until {}",
+                    "_rule",
+                    pl.col("window_start").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                ),
+            ),
         ]
     )
-    return addressed.with_columns(verdict=verdict, reason=reason)
+    return addressed.with_columns(verdict=verdict, reason=reason).drop("_rule")
 
 
 def letter_verdicts(rows: pl.DataFrame) -> pl.DataFrame:

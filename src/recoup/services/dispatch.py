@@ -9,26 +9,35 @@ actions table) and after its delivery row with the idempotency key is committed 
 If the process dies after sending and before recording, the action stays 'sending'; once its lease
 expires a later claim picks it up again and re-sends it with the same key, which the provider drops.
 
-Nothing here commits.
+A message leaves only inside the window the rulebook's contact hours allow for its channel in every
+candidate zone of the debtor (`recoup.core.outbox.verdicts`): one whose window is yet to open is not
+claimed and stays queued; one whose run date's hours are over expires.
+
+Every transaction that moves statuses appends the moves to the outbox's status history
+(adapters.db.outbox_transitions) and one audit entry covering them and the contact events it wrote:
+`dispatch.routed`, `dispatch.claimed`, `dispatch.sent`. Nothing here commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, text
 
 from recoup.adapters.channels.gateway import OutboundMessage, SendResult
+from recoup.adapters.db import audit
 from recoup.adapters.db.bulk import insert_new, read_frame, sql_literal
 from recoup.adapters.db.engine import Database
+from recoup.adapters.db.outbox_transitions import move_counts, record_transitions
 from recoup.adapters.db.staged import update_columns
+from recoup.core.compliance import RulebookSet, load_rulebooks
 from recoup.core.outbox import (
     AGENT_ACTIONS,
-    LATEST_LOCAL_SEND,
+    HELD,
     SENT_ACTIONS,
     email_html,
     email_subject,
@@ -36,7 +45,7 @@ from recoup.core.outbox import (
     verdicts,
 )
 from recoup.core.schema import UTC_INSTANT
-from recoup.services.event_log import contact_events
+from recoup.services.event_log import Stored, contact_events
 
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_BATCH = 5000
@@ -47,6 +56,7 @@ CLAIM_SCHEMA: dict[str, pl.DataType] = {
     "account_key": pl.Int64(),
     "action": pl.String(),
     "channel": pl.String(),
+    "run_date": pl.Date(),
     "scheduled_at": UTC_INSTANT,
     "local_offset_minutes": pl.Int32(),
     "language": pl.String(),
@@ -55,6 +65,8 @@ CLAIM_SCHEMA: dict[str, pl.DataType] = {
     "attempts": pl.Int64(),
     "account_status": pl.String(),
     "jurisdiction": pl.String(),
+    "timezone": pl.String(),
+    "region": pl.String(),
     "flags": pl.String(),
     "opted_out": pl.String(),
     "phone": pl.String(),
@@ -66,15 +78,22 @@ CLAIM_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+Cursor = tuple[datetime, int]  # (scheduled_at, action key) of the last due action a claim read
+
+
 @dataclass
 class Claim:
     """What one claim took: the rows to send now (with their messages) and what was settled without
-    sending (cancelled, expired, failed before sending)."""
+    sending (cancelled, expired, failed before sending). ``read`` due actions were looked at, ``held`` of
+    them left queued because their window is yet to open; ``after`` is where the next claim reads on."""
 
     rows: pl.DataFrame
     messages: list[OutboundMessage] = field(default_factory=list)
     settled: dict[str, int] = field(default_factory=dict)
     recovered: int = 0
+    held: int = 0
+    read: int = 0
+    after: Cursor | None = None
 
 
 def _utc(now: datetime) -> datetime:
@@ -91,30 +110,54 @@ def _in_list(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def route_agent_work(connection: Connection) -> int:
-    """Calls, visits and legal reviews go to the agents' work queues (no dialer here)."""
-    result = connection.execute(
+def route_agent_work(connection: Connection, db: Database, now: datetime) -> int:
+    """Calls, visits and legal reviews go to the agents' work queues (no dialer here); the moves are
+    recorded with a `dispatch.routed` audit entry."""
+    routed = connection.execute(
         text(
             "UPDATE actions SET status = 'queued_for_agent' "
-            f"WHERE status = 'queued' AND action IN ({_in_list(AGENT_ACTIONS)})"
+            f"WHERE status = 'queued' AND action IN ({_in_list(AGENT_ACTIONS)}) "
+            'RETURNING "key", action, channel'
         )
+    ).all()
+    if not routed:
+        return 0
+    moved = (
+        pl.DataFrame(
+            [tuple(row) for row in routed],
+            schema={"action_key": pl.Int64, "action": pl.String, "channel": pl.String},
+            orient="row",
+        )
+        .with_columns(status=pl.lit("queued_for_agent"), channel=pl.coalesce("channel", "action"))
+        .sort("action_key")
     )
-    return int(result.rowcount or 0)
+    content = {"routed": moved.height, "counts": move_counts(moved)}
+    audit.record(
+        connection, "dispatch.routed", content, now, [record_transitions(connection, db, moved, now)]
+    )
+    return moved.height
 
 
-def _candidates(db: Database, now: datetime, channels: Sequence[str], limit: int) -> pl.DataFrame:
+def _candidates(
+    db: Database, now: datetime, channels: Sequence[str], limit: int, after: Cursor | None
+) -> pl.DataFrame:
     moment = sql_literal(_utc(now).replace(tzinfo=None))
+    onwards = ""
+    if after is not None:
+        at = sql_literal(_utc(after[0]).replace(tzinfo=None))
+        onwards = f'AND (a.scheduled_at > {at} OR (a.scheduled_at = {at} AND a."key" > {int(after[1])})) '
     sql = (
-        'SELECT a."key" AS action_key, a.account_key, a.action, a.channel, a.scheduled_at, '
+        'SELECT a."key" AS action_key, a.account_key, a.action, a.channel, a.run_date, a.scheduled_at, '
         "a.local_offset_minutes, a.language, a.message, a.status AS action_status, "
-        "COALESCE(d.attempts, 0) AS attempts, c.status AS account_status, c.jurisdiction, c.flags, "
-        "c.opted_out, "
+        "COALESCE(d.attempts, 0) AS attempts, c.status AS account_status, c.jurisdiction, c.timezone, "
+        "c.region, c.flags, c.opted_out, "
         "c.phone, c.email, c.im_handle, c.address, c.debtor_name, c.creditor_id "
         'FROM actions a JOIN accounts c ON c."key" = a.account_key '
         'LEFT JOIN deliveries d ON d.action_key = a."key" '
         f"WHERE a.channel IN ({_in_list(channels)}) AND a.action IN ({_in_list(SENT_ACTIONS)}) "
         f"AND ((a.status = 'queued' AND a.scheduled_at <= {moment}) "
         f"OR (a.status = 'sending' AND d.status = 'sending' AND d.lease_until < {moment})) "
+        f"{onwards}"
         f'ORDER BY a.scheduled_at, a."key" LIMIT {int(limit)}'
     )
     return read_frame(db, sql, CLAIM_SCHEMA)
@@ -220,6 +263,26 @@ def outbound_messages(rows: pl.DataFrame, prefix: str = "recoup") -> list[Outbou
     return messages
 
 
+def _rulebook_versions(rows: pl.DataFrame, rulebooks: RulebookSet) -> dict[str, dict[str, str]]:
+    books = [rulebooks.get(code) for code in rows["jurisdiction"].unique().to_list()]
+    return {b.jurisdiction: {"version": b.version, "sha256": b.content_hash} for b in books}
+
+
+def _claim_moves(rows: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """The status each claimed row moved to: 'sending' (again, for a row whose lease ran out) or the
+    verdict that settled it unsent."""
+    sending = pl.col("verdict") == "send"
+    return rows.select(
+        "action_key",
+        "channel",
+        status=pl.when(sending).then(pl.lit("sending")).otherwise(pl.col("verdict")),
+        idempotency_key=pl.concat_str([pl.lit(f"{prefix}-"), pl.col("action_key").cast(pl.String)]),
+        reason=pl.when(sending & (pl.col("action_status") == "sending"))
+        .then(pl.lit("the lease ran out: sent again with the same key"))
+        .otherwise(pl.col("reason")),
+    )
+
+
 def claim_batch(
     connection: Connection,
     db: Database,
@@ -228,21 +291,42 @@ def claim_batch(
     *,
     limit: int = DEFAULT_BATCH,
     lease: timedelta = DEFAULT_LEASE,
-    latest_local: time = LATEST_LOCAL_SEND,
     prefix: str = "recoup",
+    rulebooks: RulebookSet | None = None,
+    after: Cursor | None = None,
 ) -> Claim:
     """Claim up to ``limit`` due messages of the channels in ``providers`` (channel -> provider name):
-    due queued actions, and actions left 'sending' whose lease ran out (a dispatcher died mid-send).
-    Each gets its delivery row with its idempotency key in this transaction."""
-    candidates = _candidates(db, now, list(providers), limit)
+    due queued actions, and actions left 'sending' whose lease ran out (a dispatcher died mid-send),
+    read in order of schedule from past ``after``. Each gets its delivery row with its idempotency key in
+    this transaction; one whose contact window is yet to open is not claimed (see the module docstring).
+    The moves are recorded with a `dispatch.claimed` audit entry."""
+    books = rulebooks or load_rulebooks()
+    candidates = _candidates(db, now, list(providers), limit, after)
     if candidates.is_empty():
         return Claim(candidates)
-    taken = _take_rows(connection, candidates, now, lease)
-    rows = verdicts(candidates.filter(pl.col("action_key").is_in(list(taken))), now, latest_local)
+    last = candidates.row(-1, named=True)
+    judged = verdicts(candidates, now, books)
+    held = judged.filter(pl.col("verdict") == HELD)
+    taken = _take_rows(connection, judged.filter(pl.col("verdict") != HELD), now, lease)
+    rows = judged.filter(pl.col("action_key").is_in(list(taken)))
+    claim = Claim(
+        rows, held=held.height, read=candidates.height, after=(last["scheduled_at"], last["action_key"])
+    )
+    if rows.is_empty():
+        return claim
     fresh = rows.filter(pl.col("action_status") == "queued")
     insert_new(
         connection, db, "deliveries", _delivery_rows(fresh, providers, now, lease, prefix), ("action_key",)
     )
+    claim.recovered = _count_attempts(connection, rows)
+    claim.settled = _settle_unsent(connection, db, rows, now)
+    claim.messages = outbound_messages(rows, prefix)
+    _record_claim(connection, db, claim, _claim_moves(rows, prefix), books, now)
+    return claim
+
+
+def _count_attempts(connection: Connection, rows: pl.DataFrame) -> int:
+    """Rows left 'sending' by a dispatcher that died go again: one more attempt each; how many."""
     recovered = rows.filter((pl.col("action_status") == "sending") & (pl.col("verdict") == "send"))
     if not recovered.is_empty():
         connection.execute(
@@ -251,8 +335,22 @@ def claim_batch(
                 f"WHERE action_key IN ({_keys_sql(recovered['action_key'].to_list())})"
             )
         )
-    settled = _settle_unsent(connection, db, rows, now)
-    return Claim(rows, outbound_messages(rows, prefix), settled, recovered.height)
+    return recovered.height
+
+
+def _record_claim(
+    connection: Connection, db: Database, claim: Claim, moves: pl.DataFrame, books: RulebookSet, now: datetime
+) -> None:
+    content = {
+        "claimed": claim.rows.height,
+        "held": claim.held,
+        "recovered": claim.recovered,
+        "counts": move_counts(moves),
+        "rulebooks": _rulebook_versions(claim.rows, books),
+    }
+    audit.record(
+        connection, "dispatch.claimed", content, now, [record_transitions(connection, db, moves, now)]
+    )
 
 
 def record_results(
@@ -308,7 +406,7 @@ def record_results(
     )
     update_columns(connection, db, "actions", sent.select(key="action_key", status="result"), "key")
     known = sent.filter(pl.col("result").is_in(list(CONTACT_OUTCOMES)))
-    events = contact_events(
+    stored = contact_events(
         connection,
         db,
         known.select(
@@ -322,4 +420,15 @@ def record_results(
         ),
     )
     counts = {str(k): int(v) for k, v in sent.group_by("result").len().iter_rows()}
-    return {"recorded": sent.height, "events": events, **counts}
+    _record_sent(connection, db, sent, stored, now)
+    return {"recorded": sent.height, "events": stored.inserted, **counts}
+
+
+def _record_sent(
+    connection: Connection, db: Database, sent: pl.DataFrame, events: Stored, now: datetime
+) -> None:
+    """The providers' answers as moves and a `dispatch.sent` entry covering them and the contact events."""
+    moves = sent.select("action_key", "channel", "idempotency_key", status="result", reason="error")
+    moved = record_transitions(connection, db, moves, now)
+    content = {"recorded": sent.height, "events": events.inserted, "counts": move_counts(moves)}
+    audit.record(connection, "dispatch.sent", content, now, [moved, events.cover])

@@ -12,6 +12,12 @@ or else the sender's phone, email or IM handle):
 - anything else: a task for a person to read it. A reply matching no account is kept and becomes a task.
 Every matched reply is also an inbound contact event (outcome `replied`). Replies and receipts are
 idempotent: a message id seen before is skipped, and event ids and task references are unique.
+
+An accepted batch that changed anything appends one audit entry in the caller's transaction:
+`inbound.receipts` covers the status moves (adapters.db.outbox_transitions) and the contact events it
+wrote; `inbound.replies` covers the replies kept, the events (opt-outs, disputes, complaints, replies),
+the tasks (but their status) and the queued actions an opt-out cancelled. A batch that changed nothing
+(every receipt or reply seen before) records nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from sqlalchemy import Connection, bindparam, text
 
 from recoup.adapters.channels.callbacks import Receipt, Reply
 from recoup.adapters.channels.signing import MAX_SKEW
+from recoup.adapters.db import audit
 from recoup.adapters.db.bulk import insert_new
 from recoup.adapters.db.engine import Database
+from recoup.adapters.db.outbox_transitions import move_counts, record_transitions
 from recoup.adapters.db.staged import update_columns
 from recoup.core.errors import Conflict, ValidationError
 from recoup.core.replies import address_key, classify_reply
@@ -185,7 +193,19 @@ def apply_receipts(
             note=pl.coalesce(pl.col("error"), pl.col("provider_message_id")),
         ),
     )
-    return {"receipts": len(receipts), "status_changes": forward.height, "events": events}
+    report = {"receipts": len(receipts), "status_changes": forward.height, "events": events.inserted}
+    if forward.height or events.inserted:
+        moves = forward.sort("action_key").select(
+            "action_key", "channel", "idempotency_key", status="new_status", reason="error"
+        )
+        content = {
+            "provider": provider,
+            **report,
+            "counts": move_counts(moves),
+        }
+        moved = record_transitions(connection, db, moves, now)
+        audit.record(connection, "inbound.receipts", content, now, [moved, events.cover])
+    return report
 
 
 # --- replies ---------------------------------------------------------------------------------------
@@ -347,7 +367,16 @@ def _events(matched: pl.DataFrame, signals: pl.DataFrame, channel: str) -> pl.Da
     return pl.concat([replied, flagged])
 
 
-def _apply_now(connection: Connection, db: Database, signals: pl.DataFrame, channel: str) -> None:
+@dataclass(frozen=True)
+class _Applied:
+    accounts: int  # accounts whose opt-outs or flags changed
+    cancelled: pl.DataFrame  # the queued actions an opt-out cancelled, as moves
+
+
+_NOTHING_CANCELLED = pl.DataFrame(schema={"action_key": pl.Int64, "channel": pl.String})
+
+
+def _apply_now(connection: Connection, db: Database, signals: pl.DataFrame, channel: str) -> _Applied:
     """Opt-outs and flags take effect on the accounts at once (the update step later applies the same
     events again, which changes nothing)."""
     changes = (
@@ -359,7 +388,7 @@ def _apply_now(connection: Connection, db: Database, signals: pl.DataFrame, chan
         )
     )
     if changes.is_empty():
-        return
+        return _Applied(0, _NOTHING_CANCELLED)
     current = _frame(
         connection,
         'SELECT "key", flags, opted_out FROM accounts WHERE "key" IN :keys',
@@ -381,16 +410,23 @@ def _apply_now(connection: Connection, db: Database, signals: pl.DataFrame, chan
             pl.when(pl.col("stop")).then(pl.lit([channel])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
         ),
     )
+    changed = current.join(updated, on="key").filter(
+        (pl.col("flags").fill_null("") != pl.col("flags_right"))
+        | (pl.col("opted_out").fill_null("") != pl.col("opted_out_right"))
+    )
     update_columns(connection, db, "accounts", updated, "key")
     stopped = changes.filter(pl.col("stop"))["account_key"].to_list()
-    if stopped:
-        connection.execute(
-            text(
-                "UPDATE actions SET status = 'cancelled' "
-                "WHERE status = 'queued' AND channel = :channel AND account_key IN :keys"
-            ).bindparams(bindparam("keys", expanding=True)),
-            {"channel": channel, "keys": stopped},
-        )
+    if not stopped:
+        return _Applied(changed.height, _NOTHING_CANCELLED)
+    cancelled = connection.execute(
+        text(
+            "UPDATE actions SET status = 'cancelled' "
+            "WHERE status = 'queued' AND channel = :channel AND account_key IN :keys RETURNING \"key\""
+        ).bindparams(bindparam("keys", expanding=True)),
+        {"channel": channel, "keys": stopped},
+    ).all()
+    keys = pl.Series("action_key", sorted(int(row[0]) for row in cancelled), dtype=pl.Int64)
+    return _Applied(changed.height, pl.DataFrame([keys]).with_columns(channel=pl.lit(channel)))
 
 
 def _tasks(
@@ -454,21 +490,16 @@ def record_replies(
         "signals",
         created_at=pl.lit(_utc(now)),
     )
-    insert_new(
-        connection,
-        db,
-        "inbound_messages",
-        _keyed(connection, db, "inbound_messages", stored),
-        ("provider", "message_id"),
-    )
+    kept = _keyed(connection, db, "inbound_messages", stored)
+    inserted = insert_new(connection, db, "inbound_messages", kept, ("provider", "message_id"))
     signals = _signal_rows(matched)
-    store_events(connection, db, _events(matched, signals, channel))
-    _apply_now(connection, db, signals, channel)
+    events = store_events(connection, db, _events(matched, signals, channel))
+    applied = _apply_now(connection, db, signals, channel)
     new_tasks = _keyed(connection, db, "tasks", _tasks(matched, signals, unmatched, now))
     tasks = insert_new(connection, db, "tasks", new_tasks, ("kind", "reference"))
     count = signals.group_by("signal").len()
     per_signal = {str(k): int(v) for k, v in count.iter_rows()}
-    return ReplyReport(
+    report = ReplyReport(
         received=len(replies),
         duplicates=len(replies) - fresh.height,
         matched_accounts=matched.height,
@@ -479,3 +510,22 @@ def record_replies(
         hardship=per_signal.get("hardship", 0),
         tasks=tasks,
     )
+    moves = applied.cancelled.with_columns(
+        status=pl.lit("cancelled"), reason=pl.lit(f"debtor opted out of {channel} by reply")
+    )
+    content = {
+        "provider": provider,
+        "channel": channel,
+        **report.as_dict(),
+        "events": events.inserted,
+        "accounts_changed": applied.accounts,
+        "actions_cancelled": moves.height,
+    }
+    covers = [
+        audit.written_cover(connection, "inbound_messages", kept, inserted),
+        events.cover,
+        audit.written_cover(connection, "tasks", new_tasks, tasks, exclude=("status",)),
+        record_transitions(connection, db, moves, now),
+    ]
+    audit.record(connection, "inbound.replies", content, now, covers)
+    return report

@@ -12,8 +12,10 @@ import pytest
 
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import Reason
 from recoup.entrypoints.jobs.dispatch import dispatch_outbox
 from recoup.services import dispatch
+from tests.integration.audit_helpers import broken_at, intact, kinds, logged, tamper
 from tests.integration.channel_servers import ProviderServer, SmtpSink, running_provider, running_smtp
 from tests.integration.channel_world import CN_MORNING, World, make_world
 
@@ -131,6 +133,9 @@ def test_a_crash_between_send_and_record_never_sends_twice(
     # SMTP has no idempotency: the re-sent email carries the same Message-ID, which receiving systems
     # use to drop the copy (a bare relay would show both).
     assert [len(copies) for copies in smtp_sink.by_message_id().values()] == [2]
+    resent = [reason for _, status, _, reason in _history(world) if status == "sending"]
+    assert resent == [None] * 3 + ["the lease ran out: sent again with the same key"] * 3
+    assert intact(app.db)
 
 
 def test_a_stop_replied_before_sending_cancels_the_queued_message(
@@ -151,12 +156,16 @@ def test_a_stop_replied_before_sending_cancels_the_queued_message(
     assert reasons["error"].to_list() == ["debtor opted out of sms", "collection hold: dispute"]
 
 
-def test_messages_not_sent_by_the_evening_expire(world: World, provider: ProviderServer) -> None:
+def test_messages_not_sent_by_the_end_of_the_contact_hours_expire(
+    world: World, provider: ProviderServer
+) -> None:
     app, clock, dispatcher, settings = world.app, world.clock, world.dispatcher, world.settings
-    clock.now = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # 21:00 in Shanghai
+    clock.now = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai: CN.hours ended at 22:00
     summary = dispatch_outbox(app, dispatcher, settings)
     assert summary.outcomes["expired"] == 3
     assert provider.state.delivered == {}
+    reasons = read_frame(app.db, "SELECT DISTINCT error FROM deliveries WHERE status = 'expired'")
+    assert reasons["error"].to_list() == ["the contact hours of its run date 2026-03-02 are over (CN.hours)"]
 
 
 def test_a_limit_and_small_batches(world: World, provider: ProviderServer) -> None:
@@ -164,3 +173,106 @@ def test_a_limit_and_small_batches(world: World, provider: ProviderServer) -> No
     first = dispatch_outbox(app, dispatcher, settings, limit=1)
     assert first.claimed == 1
     assert dispatch_outbox(app, dispatcher, settings, batch=1).batches == 2
+
+
+def _history(world: World) -> list[tuple[object, ...]]:
+    """(account_id, status, idempotency key as '<prefix>-<action key>', reason) of every recorded move."""
+    frame = read_frame(
+        world.app.db,
+        "SELECT c.account_id, t.status, t.idempotency_key, t.action_key, t.reason FROM outbox_transitions t "
+        'JOIN actions a ON a."key" = t.action_key JOIN accounts c ON c."key" = a.account_key ORDER BY t."key"',
+    )
+    return [
+        (account, status, None if key is None else key.replace(f"-{action}", "-<key>"), reason)
+        for account, status, key, action, reason in frame.iter_rows()
+    ]
+
+
+def test_each_dispatch_transaction_appends_an_audit_entry_covering_its_moves(world: World) -> None:
+    app, dispatcher, settings = world.app, world.dispatcher, world.settings
+    with app.db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE accounts SET opted_out = 'sms' WHERE account_id = 'S2'")
+    dispatch_outbox(app, dispatcher, settings)
+    routed, claimed, sent = logged(app.db, "dispatch.")
+    assert (routed.kind, claimed.kind, sent.kind) == ("dispatch.routed", "dispatch.claimed", "dispatch.sent")
+    assert routed.content["counts"] == {"queued_for_agent": {"call": 1}}
+    assert claimed.content["counts"] == {"cancelled": {"sms": 1}, "sending": {"email": 1, "sms": 1}}
+    assert (claimed.content["claimed"], claimed.content["held"]) == (3, 0)
+    assert claimed.content["rulebooks"]["CN"]["version"] == "2026.1"
+    assert sent.content["counts"] == {"delivered": {"email": 1}, "sent": {"sms": 1}}
+    assert sent.content["events"] == 1  # E1's delivery; a bare "sent" is no contact outcome yet
+    assert routed.covered_tables() == claimed.covered_tables() == ["outbox_transitions"]
+    assert sent.covered_tables() == ["outbox_transitions", "events"]
+    assert _history(world) == [
+        ("K1", "queued_for_agent", None, None),
+        ("S1", "sending", "recoup-<key>", None),
+        ("S2", "cancelled", "recoup-<key>", "debtor opted out of sms"),
+        ("E1", "sending", "recoup-<key>", None),
+        ("S1", "sent", "recoup-<key>", None),
+        ("E1", "delivered", "recoup-<key>", None),
+    ]
+    assert intact(app.db)
+    assert dispatch_outbox(app, dispatcher, settings).claimed == 0
+    assert kinds(app.db, "dispatch.") == ["dispatch.routed", "dispatch.claimed", "dispatch.sent"]  # no change
+
+
+@pytest.mark.parametrize(
+    ("kind", "statement"),
+    [
+        ("dispatch.routed", "DELETE FROM outbox_transitions WHERE status = 'queued_for_agent'"),
+        ("dispatch.claimed", "UPDATE outbox_transitions SET status = 'expired' WHERE status = 'sending'"),
+        ("dispatch.sent", "UPDATE outbox_transitions SET idempotency_key = 'x' WHERE status = 'delivered'"),
+        ("dispatch.sent", "UPDATE events SET outcome = 'bounced' WHERE outcome = 'delivered'"),
+    ],
+)
+def test_tampering_with_a_recorded_move_or_contact_event_names_its_entry(
+    world: World, kind: str, statement: str
+) -> None:
+    dispatch_outbox(world.app, world.dispatcher, world.settings)
+    assert tamper(world.app.db, statement) >= 1
+    [entry] = [e for e in logged(world.app.db, kind) if e.kind == kind]
+    assert broken_at(world.app.db) == (entry.seq, Reason.ROWS_CHANGED)
+
+
+def test_the_rulebook_hours_decide_when_a_message_may_leave(world: World, provider: ProviderServer) -> None:
+    app, clock, dispatcher, settings = world.app, world.clock, world.dispatcher, world.settings
+    clock.now = datetime(2026, 3, 2, 13, 30, tzinfo=UTC)  # 21:30 in Shanghai: CN.hours allows until 22:00
+    summary = dispatch_outbox(app, dispatcher, settings)
+    assert summary.outcomes == {"sent": 2, "delivered": 1}
+    assert len(provider.state.delivered) == 2
+    with app.db.engine.begin() as connection:  # the US debtor turns out to live in Chicago (UTC-6)
+        connection.exec_driver_sql("UPDATE accounts SET timezone = 'America/Chicago' WHERE account_id = 'U1'")
+    clock.now = datetime(2026, 3, 3, 2, 30, tzinfo=UTC)  # 20:30 in Chicago: the US rule allows until 21:00
+    assert dispatch_outbox(app, dispatcher, settings).outcomes == {"delivered": 1}
+    assert world.actions()["U1"] == ("email", "delivered")
+    assert intact(app.db)
+
+
+def test_a_message_outside_its_window_stays_queued_until_the_window_opens(
+    world: World, provider: ProviderServer
+) -> None:
+    app, clock, dispatcher, settings = world.app, world.clock, world.dispatcher, world.settings
+    with app.db.engine.begin() as connection:  # S1's debtor is in Los Angeles: 19:00 the evening before
+        connection.exec_driver_sql(
+            "UPDATE accounts SET timezone = 'America/Los_Angeles' WHERE account_id = 'S1'"
+        )
+    summary = dispatch_outbox(app, dispatcher, settings, batch=1)  # S1 comes first: the rest still go
+    assert (summary.claimed, summary.held, summary.batches) == (2, 1, 2)
+    assert world.actions()["S1"] == ("sms", "queued")
+    assert [d.to for d in provider.state.delivered.values()] == ["+8613800138002"]
+    no_delivery = read_frame(
+        app.db,
+        "SELECT COUNT(*) AS n FROM deliveries d JOIN accounts c "
+        "ON c.\"key\" = d.account_key WHERE c.account_id = 'S1'",
+    )
+    assert no_delivery["n"].to_list() == [0]
+    # The claim that read only S1 held it and changed nothing: it recorded nothing.
+    assert [e.content["held"] for e in logged(app.db, "dispatch.claimed")] == [0, 0]
+
+    clock.now = datetime(2026, 3, 2, 15, 59, tzinfo=UTC)  # 07:59 in Los Angeles
+    later = dispatch_outbox(app, dispatcher, settings)
+    assert (later.claimed, later.held) == (0, 1)
+    clock.now = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # 08:00: the window opens on the run date
+    assert dispatch_outbox(app, dispatcher, settings).outcomes == {"sent": 1}
+    assert world.actions()["S1"] == ("sms", "sent")
+    assert intact(app.db)

@@ -12,10 +12,12 @@ import pytest
 from recoup.adapters.channels.callbacks import Receipt, Reply
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import Reason
 from recoup.entrypoints.jobs.daily import run_day
 from recoup.entrypoints.jobs.dispatch import dispatch_outbox
 from recoup.services.daily_run import RunOptions
 from recoup.services.inbound import Replayed, UnknownMessages, accept_nonce, apply_receipts, record_replies
+from tests.integration.audit_helpers import broken_at, intact, kinds, logged, tamper
 from tests.integration.channel_servers import ProviderServer, SmtpSink, running_provider, running_smtp
 from tests.integration.channel_world import CN_MORNING, World, make_world
 
@@ -243,3 +245,99 @@ def test_a_message_to_the_unsubscribe_mailbox_opts_out_the_email_it_names(sent: 
         report = record_replies(connection, db, "email-webhook", "email", [reply], CN_MORNING)
     assert report.opt_outs == 1
     assert dict(read_frame(db, "SELECT account_id, opted_out FROM accounts").iter_rows())["E1"] == "email"
+
+
+def test_accepted_receipts_append_one_entry_and_receipts_seen_before_none(sent: World) -> None:
+    db = sent.app.db
+    keys = _keys(db)
+    receipts = [Receipt(keys["S1"], "delivered", AT), Receipt(keys["S2"], "failed", AT, error="MOBILE_OFF")]
+    with db.engine.begin() as connection:
+        apply_receipts(connection, db, PROVIDER, receipts, CN_MORNING)
+    [entry] = logged(db, "inbound.")
+    assert entry.kind == "inbound.receipts"
+    assert entry.content["counts"] == {"delivered": {"sms": 1}, "failed": {"sms": 1}}
+    assert (entry.content["provider"], entry.content["status_changes"], entry.content["events"]) == (
+        PROVIDER,
+        2,
+        2,
+    )
+    assert entry.covered_tables() == ["outbox_transitions", "events"]
+    moves = read_frame(db, 'SELECT status, idempotency_key, reason FROM outbox_transitions ORDER BY "key"')
+    assert moves.rows()[-2:] == [("delivered", keys["S1"], None), ("failed", keys["S2"], "MOBILE_OFF")]
+    with db.engine.begin() as connection:  # the same receipts again: nothing changes, nothing is recorded
+        apply_receipts(connection, db, PROVIDER, receipts, CN_MORNING)
+    assert kinds(db, "inbound.") == ["inbound.receipts"]
+    assert intact(db)
+    assert tamper(db, "UPDATE events SET note = 'OK' WHERE outcome = 'failed'") == 1
+    assert broken_at(db) == (entry.seq, Reason.ROWS_CHANGED)
+
+
+def test_a_refused_batch_of_receipts_records_nothing(sent: World) -> None:
+    db = sent.app.db
+    before = kinds(db)
+    receipts = [Receipt(_keys(db)["S1"], "delivered", AT), Receipt("recoup-999999", "delivered", AT)]
+    with pytest.raises(UnknownMessages), db.engine.begin() as connection:
+        apply_receipts(connection, db, PROVIDER, receipts, CN_MORNING)
+    assert kinds(db) == before
+
+
+def test_a_reply_batch_appends_an_entry_covering_what_it_wrote(
+    db: Database, tmp_path: Path, provider: ProviderServer, smtp_sink: SmtpSink
+) -> None:
+    world = make_world(db, tmp_path, provider, smtp_sink)
+    try:
+        replies = [
+            _reply("STOP", sender="13800138002"),
+            _reply("这不是我的欠款", message_id="in-2"),
+            _reply("who is this?", sender="+8619999999999", message_id="in-3"),
+        ]
+        with db.engine.begin() as connection:
+            record_replies(connection, db, PROVIDER, "sms", replies, CN_MORNING)
+        [entry] = logged(db, "inbound.")
+        assert entry.kind == "inbound.replies"
+        content = entry.content
+        assert (content["received"], content["opt_outs"], content["disputes"], content["unmatched"]) == (
+            3,
+            1,
+            1,
+            1,
+        )
+        assert (content["accounts_changed"], content["actions_cancelled"], content["tasks"]) == (2, 1, 2)
+        assert content["events"] == 4  # two replies matched (contact events), an opt-out, a dispute
+        assert entry.covered_tables() == ["inbound_messages", "events", "tasks", "outbox_transitions"]
+        cancelled = read_frame(db, "SELECT status, idempotency_key, reason FROM outbox_transitions")
+        assert cancelled.rows() == [("cancelled", None, "debtor opted out of sms by reply")]
+        assert intact(db)
+        with db.engine.begin() as connection:  # seen before: nothing written, nothing recorded
+            report = record_replies(connection, db, PROVIDER, "sms", replies, CN_MORNING)
+        assert report.duplicates == 3 and kinds(db, "inbound.") == ["inbound.replies"]
+        # A task's status moves on (an agent closes it); its other columns are vouched for.
+        assert tamper(db, "UPDATE tasks SET status = 'closed'") == 2
+        assert intact(db)
+        assert tamper(db, "DELETE FROM events WHERE type = 'opt_out'") == 1
+        assert broken_at(db) == (entry.seq, Reason.ROWS_CHANGED)
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE inbound_messages SET text = 'hello' WHERE message_id = 'in-1'",
+        "UPDATE tasks SET note = 'nothing to see' WHERE kind = 'dispute'",
+        "UPDATE outbox_transitions SET status = 'sent'",
+    ],
+)
+def test_tampering_with_what_a_reply_wrote_names_its_entry(
+    db: Database, tmp_path: Path, provider: ProviderServer, smtp_sink: SmtpSink, statement: str
+) -> None:
+    world = make_world(db, tmp_path, provider, smtp_sink)
+    try:
+        replies = [_reply("STOP", sender="13800138002"), _reply("这不是我的欠款", message_id="in-2")]
+        with db.engine.begin() as connection:
+            record_replies(connection, db, PROVIDER, "sms", replies, CN_MORNING)
+        [entry] = logged(db, "inbound.replies")
+        assert tamper(db, statement) == 1
+        assert broken_at(db) == (entry.seq, Reason.ROWS_CHANGED)
+    finally:
+        world.close()

@@ -72,6 +72,8 @@ def dispatch_command(
     elif not g.quiet:
         outcomes = ", ".join(f"{k}={v}" for k, v in sorted(summary.outcomes.items())) or "nothing due"
         out.print(f"{summary.claimed} messages in {summary.batches} batches: {outcomes}")
+        if summary.held:
+            out.print(f"{summary.held} held: their contact window has not opened yet (they stay queued)")
         out.print(f"{summary.agent_work} calls, visits and reviews routed to the agents' work queues")
 
 

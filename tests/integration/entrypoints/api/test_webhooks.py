@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.integration.audit_helpers import intact, kinds
 from tests.integration.channel_servers import (
     GENERIC_SECRET,
     ProviderServer,
@@ -82,6 +83,7 @@ def _state(db: Database) -> list[list[tuple[object, ...]]]:
             'SELECT "key", flags, opted_out FROM accounts ORDER BY "key"',
             "SELECT provider, nonce FROM webhook_nonces ORDER BY nonce",
             "SELECT message_id FROM inbound_messages ORDER BY message_id",
+            "SELECT seq, kind FROM audit_log ORDER BY seq",
         )
     ]
 
@@ -106,7 +108,9 @@ def test_signed_receipts_become_contact_events_and_a_replay_is_refused(sent: Wor
         replayed = client.post("/webhooks/sms-webhook/receipts", content=body, headers=headers)
     assert replayed.status_code == 409
     assert "replayed" in replayed.json()["error"]
-    assert _state(db) == before
+    assert _state(db) == before  # the audit log too: a refused callback records nothing
+    assert kinds(db, "inbound.") == ["inbound.receipts"]
+    assert intact(db)
     outcomes = read_frame(db, "SELECT outcome FROM events WHERE channel = 'sms' ORDER BY outcome")["outcome"]
     assert outcomes.to_list() == ["delivered", "failed"]
 
@@ -190,6 +194,15 @@ def test_a_stop_reply_by_webhook_opts_out_at_once(sent: World) -> None:
     assert response.json()["opt_outs"] == 1
     opted = dict(read_frame(sent.app.db, "SELECT account_id, opted_out FROM accounts").iter_rows())
     assert opted["S2"] == "sms"
+    assert kinds(sent.app.db, "inbound.") == ["inbound.replies"]
+    with _client(sent) as client:  # the same reply under a fresh nonce: a duplicate, nothing recorded
+        body, headers = _signed(
+            {"replies": [{"id": "up-1", "from": "+8613800138002", "text": "ＳＴＯＰ", "at": AT}]}, "r-2"
+        )
+        again = client.post("/webhooks/sms-webhook/replies", content=body, headers=headers)
+    assert again.status_code == 200 and again.json()["duplicates"] == 1
+    assert kinds(sent.app.db, "inbound.") == ["inbound.replies"]
+    assert intact(sent.app.db)
 
 
 def test_the_signed_provider_posts_replies_as_signed_form_parameters(sent: World) -> None:

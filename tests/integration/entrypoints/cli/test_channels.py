@@ -159,13 +159,17 @@ def test_letters_print_to_one_pdf_and_are_marked_printed(world: World, tmp_path:
 def test_dispatch_sends_through_the_configured_providers(
     world: World, provider: ProviderServer, smtp_sink: SmtpSink
 ) -> None:
-    # Make the queued messages due now, at noon in their local time, whatever the wall clock says.
+    # Make the queued messages due now, around noon in their debtors' zone, whatever the wall clock says:
+    # the contact hours are read in the zone, on the action's run date.
     now = datetime.now(UTC)
-    offset = 12 * 60 - (now.hour * 60 + now.minute)
+    hours = 12 - now.hour
+    zone = "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"  # POSIX signs: Etc/GMT-8 is UTC+8
+    local_day = (now + timedelta(hours=hours)).date()
     with world.app.db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE accounts SET timezone = ?", (zone,))
         connection.exec_driver_sql(
-            "UPDATE actions SET scheduled_at = ?, local_offset_minutes = ?",
-            ((now - timedelta(minutes=1)).replace(tzinfo=None).isoformat(sep=" "), offset),
+            "UPDATE actions SET scheduled_at = ?, local_offset_minutes = ?, run_date = ?",
+            ((now - timedelta(minutes=1)).replace(tzinfo=None).isoformat(sep=" "), hours * 60, local_day),
         )
     env = {
         "RECOUP_SMTP_HOST": smtp_sink.host,
