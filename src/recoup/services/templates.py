@@ -1,5 +1,8 @@
 """Template use cases: save (only a template that passes every check), list, build the library the daily
 run renders with, and preview a template for a real account. Nothing here commits.
+
+A save appends a `template.saved` audit entry in the caller's transaction: the template's key, version
+and the SHA-256 of its text, covering the stored row (all but `active` and `created_at`).
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from datetime import date, datetime
 import polars as pl
 from sqlalchemy import Connection, text
 
+from recoup.adapters.db import audit
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import key_range_cover, sha256_hex
 from recoup.core.errors import NotFound
 from recoup.core.templates.check import Linter, TemplateCheck, check_template
 from recoup.core.templates.library import TemplateLibrary, TemplateSpec, builtin_library
@@ -30,6 +35,20 @@ _TEMPLATE_SCHEMA: dict[str, pl.DataType] = {
     "creditor_id": pl.String(),
     "body": pl.String(),
 }
+
+
+_SAVED_COLUMNS = (
+    "key",
+    "template_id",
+    "version",
+    "channel",
+    "language",
+    "tone",
+    "jurisdiction",
+    "product",
+    "creditor_id",
+    "body",
+)
 
 
 @dataclass(frozen=True)
@@ -67,14 +86,47 @@ def save_template(
         key,
     ).scalar_one()
     version = int(current) + 1
-    connection.execute(
+    stored = connection.execute(
         text(
             "INSERT INTO templates (template_id, version, channel, language, tone, jurisdiction, product, "
-            "creditor_id, body, active, created_at) VALUES (:t, :v, :ch, :l, :tone, :j, :p, :c, :b, :a, :at)"
+            "creditor_id, body, active, created_at) VALUES (:t, :v, :ch, :l, :tone, :j, :p, :c, :b, :a, :at) "
+            'RETURNING "key"'
         ),
         {**key, "v": version, "ch": spec.channel, "p": spec.product, "b": spec.body, "a": True, "at": now},
-    )
+    ).scalar_one()
+    _record_saved(connection, spec, int(stored), version, now)
     return Saved(checked, version)
+
+
+def _record_saved(connection: Connection, spec: TemplateSpec, key: int, version: int, now: datetime) -> None:
+    row = pl.DataFrame(
+        {
+            "key": [key],
+            "template_id": [spec.template_id],
+            "version": [version],
+            "channel": [spec.channel],
+            "language": [spec.language],
+            "tone": [spec.tone],
+            "jurisdiction": [spec.jurisdiction],
+            "product": [spec.product],
+            "creditor_id": [spec.creditor_id or ""],
+            "body": [spec.body],
+        },
+        schema={name: pl.Int64() if name in ("key", "version") else pl.String() for name in _SAVED_COLUMNS},
+    )
+    content = {
+        "template_key": key,
+        "template_id": spec.template_id,
+        "jurisdiction": spec.jurisdiction,
+        "language": spec.language,
+        "tone": spec.tone,
+        "channel": spec.channel,
+        "product": spec.product,
+        "creditor_id": spec.creditor_id or "",
+        "version": version,
+        "sha256": sha256_hex(spec.body),
+    }
+    audit.record(connection, "template.saved", content, now, [key_range_cover("templates", row)])
 
 
 def stored_templates(db: Database) -> pl.DataFrame:

@@ -10,11 +10,13 @@ from sqlalchemy import text
 
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import Reason, sha256_hex
 from recoup.core.errors import NotFound
 from recoup.core.templates.library import TemplateSpec
 from recoup.core.templates.linting import rulebook_linter
 from recoup.core.templates.sandbox import TemplateRejected
 from recoup.services.templates import preview_template, save_template, stored_templates, template_library
+from tests.integration.audit_helpers import broken_at, intact, kinds, logged, tamper
 from tests.integration.channel_world import PORTFOLIO
 from tests.integration.services.helpers import load_accounts, raw
 
@@ -47,6 +49,39 @@ def test_a_refused_template_stores_nothing(db: Database) -> None:
     with pytest.raises(TemplateRejected, match=r"CN\.msg\.threat"):
         _save(db, TemplateSpec("reminder_sms", "sms", "zh", GOOD + "不还就打断你的腿", jurisdiction="CN"))
     assert stored_templates(db).is_empty()
+    assert kinds(db) == []
+
+
+def test_each_saved_version_is_in_the_audit_log_with_the_hash_of_its_text(db: Database) -> None:
+    _save(db, TemplateSpec("reminder_sms", "sms", "zh", GOOD, jurisdiction="CN"))
+    firm = TemplateSpec("reminder_sms", "sms", "zh", GOOD + "请尽快处理。", tone="firm", creditor_id="bank")
+    _save(db, firm)
+    _save(db, TemplateSpec("reminder_sms", "sms", "zh", GOOD + "谢谢。", jurisdiction="CN"))
+    first, creditors, second = logged(db, "template.")
+    assert {k: v for k, v in first.content.items() if k != "covers"} == {
+        "template_key": 1,
+        "template_id": "reminder_sms",
+        "jurisdiction": "CN",
+        "language": "zh",
+        "tone": "neutral",
+        "channel": "sms",
+        "product": None,
+        "creditor_id": "",
+        "version": 1,
+        "sha256": sha256_hex(GOOD),
+    }
+    assert (creditors.content["tone"], creditors.content["creditor_id"], creditors.content["version"]) == (
+        "firm",
+        "bank",
+        1,
+    )
+    assert second.content["version"] == 2 and second.content["sha256"] == sha256_hex(GOOD + "谢谢。")
+    assert first.covered_tables() == ["templates"]
+    assert intact(db)
+    assert tamper(db, "UPDATE templates SET active = FALSE WHERE version = 1") == 2  # retiring is not editing
+    assert intact(db)
+    assert tamper(db, "UPDATE templates SET body = 'pay now' WHERE tone = 'firm'") == 1
+    assert broken_at(db) == (creditors.seq, Reason.ROWS_CHANGED)
 
 
 def test_a_template_written_around_the_checks_is_never_used(db: Database) -> None:
