@@ -54,7 +54,8 @@ def update(connection: Connection, db: Database, run_date: date, grace_days: int
     cutoff = cutoff_for(run_date)
     covers: list[Cover | None] = []
     events = portfolio.pending_events(db, cutoff)
-    arrangements, write_offs = update_arrangements(connection, db, run_date, events, grace_days)
+    arrangements, write_offs, finished = update_arrangements(connection, db, run_date, events, grace_days)
+    covers.extend(finished)
     events = pl.concat([events, write_offs])
     changed = 0
     new_promises = pl.DataFrame()

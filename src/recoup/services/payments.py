@@ -3,6 +3,12 @@ its own terms, reconcile payment files, build remittance statements, and judge p
 the daily run's update step.
 
 Nothing here commits: the entry point owns the transaction, so a refused file or offer leaves no trace.
+
+Every change appends an audit entry in that transaction (see docs/audit.md): `payment.plan_offered`,
+`payment.plan_accepted`, `payment.settlement_accepted`, `payment.offer_accepted`, `payment.reconciled`,
+`payment.commission_set`, `payment.remittance`. Covers vouch for the terms as booked (a plan's or
+settlement's status, payments and resolution move on and are left out; the update step's entry vouches
+for them once they are final).
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from recoup.adapters.calendars import attribute_country, calendar_for_years, calendar_key
-from recoup.adapters.db import offer_queries, payment_queries
+from recoup.adapters.db import audit, offer_queries, payment_queries
 from recoup.adapters.db.bulk import insert_frame, insert_new, update_rows
 from recoup.adapters.db.engine import Database
 from recoup.core import offer_acceptance
 from recoup.core.accounts import COLLECTION_HOLDS, split_set
+from recoup.core.audit import Cover, column_type, key_range_cover, rows_digest
 from recoup.core.errors import Conflict, NotFound, ValidationError
 from recoup.core.money import Money, format_minor, parse_minor
 from recoup.core.offer_acceptance import StoredOffer
@@ -37,6 +44,10 @@ from recoup.services.payment_update import update_plans
 OFFER_DAYS: Final = 7  # an offer not accepted within this many days expires
 FIRST_DUE_DAYS: Final = 7  # default first due date: a week after the offer
 RECONCILIATION_STATUSES: Final = ("booked", "partial", "rejected")
+# Columns that move on after booking (the update step, an acceptance): left out of the covers.
+PLAN_MOVING: Final = ("status", "accepted_at", "paid", "resolved_on")
+INSTALLMENT_MOVING: Final = ("status", "paid")
+SETTLEMENT_MOVING: Final = ("status", "paid", "resolved_on", "write_off_event_id")
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -156,7 +167,7 @@ def offer_plan(
     account = find_account(connection, account_id, creditor_id)
     _require_collectable(connection, account)
     today = now.astimezone(UTC).date()
-    plan_key = _insert_plan(
+    plan_key, covers = _insert_plan(
         connection,
         db,
         account,
@@ -167,7 +178,27 @@ def offer_plan(
         now=now,
         expires=today + timedelta(days=offer_days),
     )
-    return plan_view(connection, plan_key)
+    view = plan_view(connection, plan_key)
+    audit.record(connection, "payment.plan_offered", _plan_content(view), now, covers)
+    return view
+
+
+def _plan_content(plan: PlanView) -> dict[str, Any]:
+    """A plan's terms for an audit entry: money in minor units, dates ISO."""
+    return {
+        "plan_key": plan.plan_key,
+        "action_key": plan.action_key,
+        "account_id": plan.account_id,
+        "creditor_id": plan.creditor_id,
+        "currency": plan.currency,
+        "total": plan.total,
+        "installments": len(plan.installments),
+        "frequency": plan.frequency,
+        "calendar": plan.calendar,
+        "first_due": plan.installments[0].due_on if plan.installments else None,
+        "offer_expires_on": plan.offer_expires_on,
+        "status": plan.status,
+    }
 
 
 def _insert_plan(
@@ -182,8 +213,9 @@ def _insert_plan(
     now: datetime,
     expires: date,
     action_key: int | None = None,
-) -> int:
-    """Store an offered plan of the whole balance and its schedule; returns the plan's key."""
+) -> tuple[int, list[Cover]]:
+    """Store an offered plan of the whole balance and its schedule; returns the plan's key and the covers
+    of its terms and installments."""
     first = first_due or today + timedelta(days=FIRST_DUE_DAYS)
     if first < today:
         raise ValidationError(f"the first installment cannot be due in the past ({first})", field="first_due")
@@ -229,7 +261,11 @@ def _insert_plan(
         }
     )
     insert_frame(connection, db, "plan_installments", rows)
-    return plan_key
+    covers = [
+        key_range_cover("plans", plan, exclude=PLAN_MOVING),
+        key_range_cover("plan_installments", rows, exclude=INSTALLMENT_MOVING),
+    ]
+    return plan_key, covers
 
 
 def accept_plan(connection: Connection, db: Database, plan_key: int, now: datetime) -> PlanView:
@@ -245,7 +281,9 @@ def accept_plan(connection: Connection, db: Database, plan_key: int, now: dateti
     account = _account_by_key(connection, int(row["account_key"]))
     _require_collectable(connection, account)
     _mark_accepted(connection, db, plan_key, now)
-    return plan_view(connection, plan_key)
+    view = plan_view(connection, plan_key)
+    audit.record(connection, "payment.plan_accepted", _plan_content(view), now)
+    return view
 
 
 def _mark_accepted(connection: Connection, db: Database, plan_key: int, now: datetime) -> None:
@@ -347,7 +385,24 @@ def accept_settlement(
         terms = settlement_terms(account.balance, due_on, today, discount_bps=discount_bps, amount=minor)
     except ValueError as exc:
         raise ValidationError(str(exc), field="amount" if amount is not None else "discount_bps") from None
-    return _insert_settlement(connection, db, account, terms, now)
+    view, cover = _insert_settlement(connection, db, account, terms, now)
+    content = {**_settlement_content(view), "discount_bps": discount_bps}
+    audit.record(connection, "payment.settlement_accepted", content, now, [cover])
+    return view
+
+
+def _settlement_content(settlement: SettlementView) -> dict[str, Any]:
+    return {
+        "settlement_key": settlement.settlement_key,
+        "action_key": settlement.action_key,
+        "account_id": settlement.account_id,
+        "creditor_id": settlement.creditor_id,
+        "currency": settlement.currency,
+        "balance": settlement.balance,
+        "amount": settlement.amount,
+        "write_off": settlement.write_off,
+        "due_on": settlement.due_on,
+    }
 
 
 def _insert_settlement(
@@ -357,7 +412,8 @@ def _insert_settlement(
     terms: SettlementTerms,
     now: datetime,
     action_key: int | None = None,
-) -> SettlementView:
+) -> tuple[SettlementView, Cover]:
+    """Store an accepted settlement; returns it and the cover of its terms."""
     key = payment_queries.next_key(connection, "settlements")
     row = pl.DataFrame(
         {
@@ -376,7 +432,8 @@ def _insert_settlement(
         }
     )
     insert_frame(connection, db, "settlements", row)
-    return _settlement_of(key, account, terms, action_key)
+    cover = key_range_cover("settlements", row, exclude=SETTLEMENT_MOVING)
+    return _settlement_of(key, account, terms, action_key), cover
 
 
 def settlement_view(connection: Connection, settlement_key: int) -> SettlementView:
@@ -448,8 +505,28 @@ def accept_offer(
     except Conflict as exc:
         raise Conflict(f"the offer of action {action_key} cannot be accepted: {exc.message}") from None
     if offer.kind == "installment":
-        return _book_offered_plan(connection, db, offer, account, today=today, now=now, first_due=first_due)
-    return _book_offered_settlement(connection, db, offer, account, today=today, now=now)
+        plan, covers = _book_offered_plan(
+            connection, db, offer, account, today=today, now=now, first_due=first_due
+        )
+        content = {**_offer_content(offer), "plan": _plan_content(plan)}
+        audit.record(connection, "payment.offer_accepted", content, now, covers)
+        return plan
+    settlement, cover = _book_offered_settlement(connection, db, offer, account, today=today, now=now)
+    content = {**_offer_content(offer), "settlement": _settlement_content(settlement)}
+    audit.record(connection, "payment.offer_accepted", content, now, [cover])
+    return settlement
+
+
+def _offer_content(offer: StoredOffer) -> dict[str, Any]:
+    """The offer as the strategy stored it (amount in minor units: a plan's total or the settlement)."""
+    return {
+        "action_key": offer.action_key,
+        "kind": offer.kind,
+        "currency": offer.currency,
+        "offered_amount": offer.amount,
+        "offered_installments": offer.installments,
+        "expires_on": offer.expires_on,
+    }
 
 
 def _stored_offer(row: dict[str, Any]) -> StoredOffer:
@@ -476,9 +553,9 @@ def _book_offered_plan(
     today: date,
     now: datetime,
     first_due: date | None,
-) -> PlanView:
+) -> tuple[PlanView, list[Cover]]:
     assert offer.expires_on is not None
-    plan_key = _insert_plan(
+    plan_key, covers = _insert_plan(
         connection,
         db,
         account,
@@ -491,7 +568,7 @@ def _book_offered_plan(
         action_key=offer.action_key,
     )
     _mark_accepted(connection, db, plan_key, now)
-    return plan_view(connection, plan_key)
+    return plan_view(connection, plan_key), covers
 
 
 def _book_offered_settlement(
@@ -502,7 +579,7 @@ def _book_offered_settlement(
     *,
     today: date,
     now: datetime,
-) -> SettlementView:
+) -> tuple[SettlementView, Cover]:
     assert offer.expires_on is not None
     amount = offer_acceptance.settlement_amount(offer, account.balance)
     try:
@@ -564,6 +641,7 @@ def reconcile_payment_file(
     result = reconcile(raw, accounts=account_lookup(db), stored=stored, file=file, now=now)
     status = "booked" if result.blocking == 0 else ("partial" if partial else "rejected")
     booked = 0
+    events: Cover | None = None
     if status != "rejected" and not result.matched.is_empty():
         rows = event_rows(result.matched, payment_queries.next_key(connection, "events"))
         booked = insert_new(connection, db, "events", rows, ("event_id",))
@@ -572,6 +650,7 @@ def reconcile_payment_file(
                 f"{file}: {rows.height - booked} payment reference(s) were stored by another import "
                 "meanwhile; nothing was booked: reconcile the file again"
             )
+        events = audit.written_cover(connection, "events", rows, booked, exclude=("applied_on",))
     run_key = payment_queries.next_key(connection, "reconciliation_runs")
     run = {
         "key": [run_key],
@@ -590,9 +669,17 @@ def reconcile_payment_file(
         key=pl.int_range(first, first + result.exceptions.height, dtype=pl.Int64), run_key=pl.lit(run_key)
     )
     insert_frame(connection, db, "reconciliation_exceptions", exception_rows)
-    return ReconciliationReport(
+    report = ReconciliationReport(
         run_key, file, status, result.rows, booked, result.counts(), result.exceptions
     )
+    covers = [
+        events,
+        key_range_cover("reconciliation_runs", pl.DataFrame(run)),
+        audit.written_cover(connection, "reconciliation_exceptions", exception_rows, exception_rows.height),
+    ]
+    content = {**report.as_dict(), "sha256": sha256, "matched": result.matched.height}
+    audit.record(connection, "payment.reconciled", content, now, covers)
+    return report
 
 
 # --- remittance -------------------------------------------------------------------------------------
@@ -613,10 +700,13 @@ def set_commission(
             "updated_at": [now.astimezone(UTC)],
         }
     )
-    if payment_queries.commission_bps(connection, creditor_id) is None:
+    previous = payment_queries.commission_bps(connection, creditor_id)
+    if previous is None:
         insert_frame(connection, db, "creditor_terms", terms)
     else:
         update_rows(connection, db, "creditor_terms", terms, "creditor_id")
+    content = {"creditor_id": creditor_id, "commission_bps": commission_bps, "previous_bps": previous}
+    audit.record(connection, "payment.commission_set", content, now)
 
 
 def remittance_statement(
@@ -657,3 +747,25 @@ def remittance_statement(
         )
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+
+
+def record_remittance(
+    connection: Connection, statement: RemittanceStatement, *, file: str, file_sha256: str, now: datetime
+) -> None:
+    """Record that ``statement`` was produced as ``file``: a `payment.remittance` entry with its period,
+    rate, totals per currency (minor units) and the SHA-256 of its lines and of the file."""
+    # Numbered in the statement's order, so the digest has the unique first column it sorts by.
+    lines = statement.lines.sort("currency", "account_id", maintain_order=True).with_row_index("line")
+    columns = [(name, column_type(dtype)) for name, dtype in lines.schema.items()]
+    content = {
+        "creditor_id": statement.creditor_id,
+        "period_start": statement.period_start,
+        "period_end": statement.period_end,
+        "commission_bps": statement.commission_bps,
+        "totals": statement.totals.to_dicts(),
+        "lines": statement.lines.height,
+        "lines_sha256": rows_digest(lines, columns),
+        "file": file,
+        "file_sha256": file_sha256,
+    }
+    audit.record(connection, "payment.remittance", content, now)

@@ -10,10 +10,12 @@ import pytest
 
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import Reason
 from recoup.core.errors import Conflict
 from recoup.entrypoints.jobs.daily import run_day
 from recoup.services import payments
 from recoup.services.daily_run import RunOptions
+from tests.integration.audit_helpers import broken_at, intact, logged, tamper
 from tests.integration.services.helpers import load_events, raw
 from tests.integration.services.payment_helpers import (
     OFFERED,
@@ -197,3 +199,66 @@ def test_a_payment_applied_only_tomorrow_is_not_written_off_as_well(db: Database
         0,
         0,
     )
+
+
+def _resolved_covers(db: Database) -> dict[str, tuple[int, int]]:
+    """table -> (entry, rows) of the covers of plans and settlements in the run.update entry."""
+    [update] = logged(db, "run.update")
+    return {
+        c["table"]: (update.seq, c["rows"])
+        for c in update.content["covers"]
+        if c["table"] in ("plans", "settlements")
+    }
+
+
+def test_the_update_step_vouches_for_the_plans_and_settlements_it_resolved(
+    db: Database, tmp_path: Path
+) -> None:
+    setup_accounts(db, tmp_path)
+    offer_and_accept(db, "A2", 2, date(2026, 3, 4))  # broken: nothing paid
+    offer_and_accept(db, "A3", 1, date(2026, 3, 4))  # kept
+    with db.engine.begin() as connection:
+        payments.offer_plan(connection, db, account_id="U1", installments=2, now=OFFERED)  # expires 8 March
+        payments.accept_settlement(
+            connection, db, account_id="A1", due_on=date(2026, 3, 4), amount="1000.00", now=OFFERED
+        )  # broken
+    reconcile_text(
+        db,
+        tmp_path,
+        PAYMENTS_HEADER + "PAY-3,A3,500.00,CNY,2026-03-04T09:00:00+08:00\n",
+        now=datetime(2026, 3, 5, tzinfo=UTC),
+    )
+    run_day(app_of(db), date(2026, 3, 9), RunOptions(grace_days=3))
+    assert read_frame(db, "SELECT status FROM plans ORDER BY status").rows() == [
+        ("broken",),
+        ("expired",),
+        ("kept",),
+    ]
+    covers = _resolved_covers(db)
+    seq = covers["plans"][0]
+    assert covers == {"plans": (seq, 3), "settlements": (seq, 1)}
+    assert intact(db)
+    assert tamper(db, "UPDATE plans SET paid = 0 WHERE status = 'kept'") == 1
+    assert broken_at(db) == (seq, Reason.ROWS_CHANGED)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE settlements SET status = 'paid'",
+        "UPDATE plans SET resolved_on = NULL WHERE status = 'expired'",
+    ],
+)
+def test_rewriting_a_resolved_arrangement_names_the_run_that_resolved_it(
+    db: Database, tmp_path: Path, statement: str
+) -> None:
+    setup_accounts(db, tmp_path)
+    with db.engine.begin() as connection:
+        payments.offer_plan(connection, db, account_id="U1", installments=2, now=OFFERED)
+        payments.accept_settlement(
+            connection, db, account_id="A1", due_on=date(2026, 3, 4), amount="1000.00", now=OFFERED
+        )
+    run_day(app_of(db), date(2026, 3, 9), RunOptions(grace_days=3))
+    [update] = logged(db, "run.update")
+    assert tamper(db, statement) == 1
+    assert broken_at(db) == (update.seq, Reason.ROWS_CHANGED)

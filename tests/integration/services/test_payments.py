@@ -7,8 +7,10 @@ import pytest
 
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
+from recoup.core.audit import Reason
 from recoup.core.errors import Conflict, NotFound, ValidationError
 from recoup.services import payments
+from tests.integration.audit_helpers import broken_at, intact, kinds, logged, tamper
 from tests.integration.services.helpers import snapshot
 from tests.integration.services.payment_helpers import (
     OFFERED,
@@ -115,3 +117,146 @@ def test_offers_are_refused_on_holds_unknown_accounts_and_twice(db: Database, tm
         payments.accept_settlement(
             connection, db, account_id="A1", due_on=date(2026, 3, 9), amount="100.00", now=OFFERED
         )
+
+
+def _content(entry_content: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in entry_content.items() if k != "covers"}
+
+
+def test_a_plan_offered_and_accepted_is_in_the_audit_log_and_its_terms_are_vouched_for(
+    db: Database, tmp_path: Path
+) -> None:
+    setup_accounts(db, tmp_path)
+    plan = offer_and_accept(db, "A1", 3, date(2026, 3, 4))
+    offered, accepted = logged(db, "payment.")
+    assert (offered.kind, accepted.kind) == ("payment.plan_offered", "payment.plan_accepted")
+    assert _content(offered.content) == {
+        "plan_key": plan.plan_key,
+        "action_key": None,
+        "account_id": "A1",
+        "creditor_id": "招商银行",
+        "currency": "CNY",
+        "total": 300_000,  # minor units: 2,900.00 + 80.00 + 20.00
+        "installments": 3,
+        "frequency": "monthly",
+        "calendar": plan.calendar,
+        "first_due": "2026-03-04",
+        "offer_expires_on": "2026-03-08",
+        "status": "offered",
+    }
+    assert accepted.content["status"] == "current"
+    assert offered.covered_tables() == ["plans", "plan_installments"]
+    assert intact(db)  # accepting moved the plan's status and acceptance time: those are not covered
+    assert tamper(db, "UPDATE plan_installments SET amount = amount - 1 WHERE number = 3") == 1
+    assert broken_at(db) == (offered.seq, Reason.ROWS_CHANGED)
+
+
+def test_a_settlement_is_in_the_audit_log_and_a_refused_one_is_not(db: Database, tmp_path: Path) -> None:
+    setup_accounts(db, tmp_path)
+    with db.engine.begin() as connection:
+        settled = payments.accept_settlement(
+            connection, db, account_id="A2", due_on=date(2026, 3, 9), amount="700.00", now=OFFERED
+        )
+    with db.engine.begin() as connection, pytest.raises(Conflict):
+        payments.accept_settlement(
+            connection, db, account_id="H1", due_on=date(2026, 3, 9), discount_bps=1_000, now=OFFERED
+        )
+    [entry] = logged(db, "payment.")
+    assert _content(entry.content) == {
+        "settlement_key": settled.settlement_key,
+        "action_key": None,
+        "account_id": "A2",
+        "creditor_id": "招商银行",
+        "currency": "CNY",
+        "balance": 100_000,
+        "amount": 70_000,
+        "write_off": 30_000,
+        "due_on": "2026-03-09",
+        "discount_bps": None,
+    }
+    assert intact(db)
+    assert tamper(db, "UPDATE settlements SET amount = 1") == 1
+    assert broken_at(db) == (entry.seq, Reason.ROWS_CHANGED)
+
+
+def test_each_reconciliation_run_is_audited_with_the_payments_it_booked(db: Database, tmp_path: Path) -> None:
+    setup_accounts(db, tmp_path)
+    text = PAYMENTS_HEADER + (
+        "OK-1,A1,10.00,CNY,2026-03-02T09:00:00+08:00\nBAD-1,NOPE,10.00,CNY,2026-03-02T09:00:00+08:00\n"
+    )
+    reconcile_text(db, tmp_path, text, now=datetime(2026, 3, 3, tzinfo=UTC))
+    reconcile_text(db, tmp_path, text, now=datetime(2026, 3, 3, tzinfo=UTC), partial=True)
+    rejected, partial = logged(db, "payment.reconciled")
+    assert (rejected.content["status"], rejected.content["booked"], rejected.content["exceptions"]) == (
+        "rejected",
+        0,
+        1,
+    )
+    assert rejected.content["sha256"] == "0" * 64 and rejected.content["outcomes"]["unknown_account"] == 1
+    assert rejected.covered_tables() == ["reconciliation_runs", "reconciliation_exceptions"]
+    assert (partial.content["status"], partial.content["booked"]) == ("partial", 1)
+    assert partial.covered_tables() == ["events", "reconciliation_runs", "reconciliation_exceptions"]
+    assert intact(db)
+    assert tamper(db, "UPDATE events SET amount = amount * 10 WHERE event_id = 'OK-1'") == 1
+    assert broken_at(db) == (partial.seq, Reason.ROWS_CHANGED)
+
+
+def test_tampering_with_a_rejected_files_exceptions_names_its_run(db: Database, tmp_path: Path) -> None:
+    setup_accounts(db, tmp_path)
+    text = PAYMENTS_HEADER + "BAD-1,NOPE,10.00,CNY,2026-03-02T09:00:00+08:00\n"
+    reconcile_text(db, tmp_path, text, now=datetime(2026, 3, 3, tzinfo=UTC))
+    [entry] = logged(db, "payment.reconciled")
+    assert tamper(db, "DELETE FROM reconciliation_exceptions") == 1
+    assert broken_at(db) == (entry.seq, Reason.ROWS_CHANGED)
+
+
+def test_commission_rates_and_remittance_statements_are_recorded(db: Database, tmp_path: Path) -> None:
+    setup_accounts(db, tmp_path)
+    reconcile_text(
+        db,
+        tmp_path,
+        PAYMENTS_HEADER + "R-1,A1,333.33,CNY,2026-03-02T09:00:00+08:00\n",
+        now=datetime(2026, 4, 2, tzinfo=UTC),
+    )
+    with db.engine.begin() as connection:
+        payments.set_commission(connection, db, "招商银行", 1_000, OFFERED)
+        payments.set_commission(connection, db, "招商银行", 1_234, OFFERED)
+        statement = payments.remittance_statement(
+            connection, creditor_id="招商银行", period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)
+        )
+        payments.record_remittance(connection, statement, file="march.csv", file_sha256="f" * 64, now=OFFERED)
+    first, second = logged(db, "payment.commission_set")
+    assert (first.content["previous_bps"], second.content["previous_bps"]) == (None, 1_000)
+    [produced] = logged(db, "payment.remittance")
+    assert _content(produced.content) == {
+        "creditor_id": "招商银行",
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+        "commission_bps": 1_234,
+        "totals": [
+            {
+                "currency": "CNY",
+                "accounts": 1,
+                "payments": 1,
+                "collected": 33_333,
+                "commission": 4_113,
+                "net": 29_220,
+            }
+        ],
+        "lines": 1,
+        "lines_sha256": produced.content["lines_sha256"],
+        "file": "march.csv",
+        "file_sha256": "f" * 64,
+    }
+    with db.engine.begin() as connection:  # the same statement again: the same lines, the same digest
+        again = payments.remittance_statement(
+            connection, creditor_id="招商银行", period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)
+        )
+        payments.record_remittance(connection, again, file="march.pdf", file_sha256="e" * 64, now=OFFERED)
+    assert logged(db, "payment.remittance")[1].content["lines_sha256"] == produced.content["lines_sha256"]
+    assert kinds(db, "payment.")[:3] == [
+        "payment.reconciled",
+        "payment.commission_set",
+        "payment.commission_set",
+    ]
+    assert intact(db)

@@ -15,12 +15,14 @@ from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
 from recoup.bootstrap import App
 from recoup.config import Settings
+from recoup.core.audit import Reason
 from recoup.core.errors import Conflict, NotFound, ValidationError
 from recoup.core.offer_acceptance import NOT_SENT
 from recoup.core.plans import MAX_INSTALLMENTS
 from recoup.entrypoints.jobs.simulation import SimulationPlan, simulate
 from recoup.services import payments
 from recoup.services.options import RunOptions
+from tests.integration.audit_helpers import broken_at, intact, logged, tamper
 from tests.integration.services.offer_helpers import (
     EXPIRES,
     arrangements,
@@ -208,6 +210,40 @@ def test_accepting_again_returns_what_the_first_acceptance_booked(db: Database, 
     assert _plan(db, plan_offer, later, first_due=date(2026, 5, 1)) == plan
     assert _settlement(db, settlement_offer, later) == settlement
     assert arrangements(db) == stored == [1, 4, 1]
+    assert len(logged(db, "payment.")) == 2  # booked once, recorded once
+
+
+def test_a_booked_offer_is_in_the_audit_log_with_the_terms_offered_and_booked(
+    db: Database, tmp_path: Path
+) -> None:
+    setup_accounts(db, tmp_path)
+    with db.engine.begin() as connection:
+        plan_offer = insert_offer(connection, db, "A1", kind="installment", installments=4)
+        settlement_offer = insert_offer(connection, db, "A2", kind="settlement", amount=85_000)
+    plan = _plan(db, plan_offer)
+    settlement = _settlement(db, settlement_offer)
+    booked_plan, booked_settlement = logged(db, "payment.")
+    assert {booked_plan.kind, booked_settlement.kind} == {"payment.offer_accepted"}
+    assert {k: booked_plan.content[k] for k in ("action_key", "kind", "offered_installments")} == {
+        "action_key": plan_offer,
+        "kind": "installment",
+        "offered_installments": 4,
+    }
+    terms = booked_plan.content["plan"]
+    assert (terms["plan_key"], terms["total"], terms["installments"], terms["status"]) == (
+        plan.plan_key,
+        300_000,
+        4,
+        "current",
+    )
+    assert booked_settlement.content["offered_amount"] == 85_000
+    assert booked_settlement.content["settlement"]["amount"] == settlement.amount == 85_000
+    assert booked_settlement.content["expires_on"] == EXPIRES.isoformat()
+    assert booked_plan.covered_tables() == ["plans", "plan_installments"]
+    assert booked_settlement.covered_tables() == ["settlements"]
+    assert intact(db)
+    assert tamper(db, f'UPDATE plans SET installments = 2 WHERE "key" = {plan.plan_key}') == 1
+    assert broken_at(db) == (booked_plan.seq, Reason.ROWS_CHANGED)
 
 
 def test_one_offer_can_link_one_arrangement_only(db: Database, tmp_path: Path) -> None:

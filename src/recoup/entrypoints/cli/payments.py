@@ -318,7 +318,9 @@ def remittance(
         raise typer.BadParameter("the statement is written as .csv or .pdf", param_hint="--out")
     recoup = globals_of(ctx).app()
     try:
-        with recoup.db.engine.connect() as connection:
+        # The statement is written inside the transaction that records it: a file that could not be
+        # written is not recorded, and one that is written is recorded as its bytes are.
+        with recoup.db.engine.begin() as connection:
             statement = payments.remittance_statement(
                 connection,
                 creditor_id=creditor,
@@ -326,9 +328,12 @@ def remittance(
                 period_end=last,
                 commission_bps=commission_bps,
             )
+            font = write_statement(statement, out_file, language=language)
+            payments.record_remittance(
+                connection, statement, file=out_file.name, file_sha256=sha256_of(out_file), now=recoup.clock()
+            )
     finally:
         recoup.close()
-    font = write_statement(statement, out_file, language=language)
     if font is not None and not font.embedded:
         print(
             f"warning: {font.source} used because the TrueType CJK font is missing "

@@ -10,6 +10,7 @@ from typing import Annotated
 import polars as pl
 import pytest
 import typer
+from tests.integration.audit_helpers import intact, logged
 from tests.integration.services.helpers import load_accounts, raw
 from typer.testing import CliRunner
 
@@ -17,6 +18,7 @@ from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import connect
 from recoup.adapters.db.migrate import migrate
 from recoup.adapters.files.readers import read_table
+from recoup.core.audit import sha256_hex
 from recoup.entrypoints.cli import payments as payments_cli
 from recoup.entrypoints.cli.common import Globals
 
@@ -177,6 +179,18 @@ def test_remittance_writes_csv_and_pdf_that_add_up(url: str, tmp_path: Path) -> 
     )
     assert code == 0
     assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+    db = connect(url)
+    try:  # each statement produced is recorded with the SHA-256 of the file as written; a refused one is not
+        produced = [entry.content for entry in logged(db, "payment.remittance")]
+        assert [(c["file"], c["file_sha256"]) for c in produced] == [
+            ("s.csv", sha256_hex((tmp_path / "s.csv").read_bytes())),
+            ("s.pdf", sha256_hex((tmp_path / "s.pdf").read_bytes())),
+        ]
+        assert produced[0]["lines_sha256"] == produced[1]["lines_sha256"]  # the same statement, two forms
+        assert produced[0]["totals"][0]["net"] == 37_987 and produced[0]["commission_bps"] == 1234
+        assert intact(db)
+    finally:
+        db.dispose()
 
 
 def test_settlement_accept_prints_the_terms(url: str) -> None:
