@@ -128,8 +128,8 @@ def _hours_rules(rows: pl.DataFrame, rulebooks: RulebookSet) -> pl.Expr:
     names: dict[str, str] = {}
     for jurisdiction, channel in pairs.iter_rows():
         rule = rulebooks.get(jurisdiction).hours_rule(channel)
-        applies = rule is not None and rule.applies(channel, "debtor")
-        names[f"{jurisdiction}\x1f{channel}"] = rule.id if rule is not None and applies else "no hours rule"
+        ruled = rule is not None and rule.applies(channel, "debtor")
+        names[f"{jurisdiction}\x1f{channel}"] = rule.id if ruled and rule is not None else "no hours rule"
     key = pl.concat_str([pl.col("jurisdiction"), pl.lit("\x1f"), pl.col("channel")])
     return key.replace_strict(names, default=None, return_dtype=pl.String)
 
