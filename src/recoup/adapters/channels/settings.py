@@ -5,7 +5,6 @@ Only channels with a configured provider are dispatched; messages for the others
 
 from __future__ import annotations
 
-from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -60,7 +59,6 @@ class ChannelSettings(BaseSettings):
 
     idempotency_prefix: str = Field(default="recoup", pattern=r"^[A-Za-z0-9._-]{1,40}$")
     dispatch_lease_seconds: int = Field(default=600, ge=1)
-    latest_local_send: time = time(20, 0)
     letter_font: Path | None = None
 
 
