@@ -151,3 +151,13 @@ def run_history(connection: Connection, limit: int = 60) -> list[dict[str, Any]]
             {"limit": limit},
         )
     )
+
+
+def latest_run_date(connection: Connection, not_after: date) -> date | None:
+    """The newest run date on or before ``not_after`` that queued actions, if any."""
+    value = connection.execute(
+        text("SELECT MAX(run_date) FROM actions WHERE run_date <= :day"), {"day": not_after}
+    ).scalar()
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

@@ -63,11 +63,14 @@ def account(request: Request, connection: Reader, key: int) -> HTMLResponse:
 def work_queue(
     request: Request,
     app: AppDep,
+    connection: Reader,
     on: Annotated[date | None, Query(alias="date")] = None,
     creditor: Annotated[str | None, Query(max_length=100)] = None,
     channel: Annotated[str, Query(pattern="^(call|visit)$")] = "call",
 ) -> HTMLResponse:
-    day = on or app.clock().date()
+    today = app.clock().date()
+    # Without a date, the newest run's queue: a run may be a day behind, and a demo's runs are simulated.
+    day = on or queries.latest_run_date(connection, today) or today
     found = work_queues.day_queue(app.db, day, creditor=creditor or None, channel=channel, limit=QUEUE_ROWS)
     return _page(
         request,

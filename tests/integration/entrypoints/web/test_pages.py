@@ -56,3 +56,10 @@ def test_the_page_filters_by_creditor_and_channel(client: TestClient) -> None:
     assert "No visits queued for this date." in visits
     assert client.get("/queue", params={"channel": "sms"}).status_code == 422
     assert client.get("/queue", params={"date": "2026-13-01"}).status_code == 422
+
+
+def test_without_a_date_the_page_shows_the_newest_run_queue(client: TestClient) -> None:
+    # The client's clock says today (after the 2026-03-02 run): the page falls back to that run's queue.
+    dated = _rows(client.get("/queue", params={"date": "2026-03-02"}).text)
+    undated = _rows(client.get("/queue").text)
+    assert [row for row in undated if row] == [row for row in dated if row] != []
