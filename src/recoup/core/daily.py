@@ -74,6 +74,23 @@ def build_inputs(
     return conform(frame, DECISION_INPUT_SCHEMA).join(zones, on="account_key", how="left")
 
 
+def _agent_channel() -> pl.Expr:
+    """The agents' queue a candidate belongs to: an offer made on a call is a call; a visit is a visit."""
+    return pl.when(pl.col("action") == "visit").then(pl.lit("visit")).otherwise(pl.col("channel"))
+
+
+def compact_priorities(chosen: pl.DataFrame) -> pl.DataFrame:
+    """Renumber the chosen calls and visits 1..n per queue, keeping their order.
+
+    `schedule` ranks every candidate before the optimiser chooses, so the chosen ones' priorities have
+    gaps; the actions file promises the order in the work queue (1 = first)."""
+    return chosen.with_columns(
+        priority=pl.when(pl.col("priority").is_not_null())
+        .then(pl.col("priority").rank("ordinal").over(_agent_channel()).cast(pl.Int64))
+        .otherwise(pl.lit(None, dtype=pl.Int64))
+    )
+
+
 def schedule(candidates: pl.DataFrame, inputs: pl.DataFrame, run_date: date) -> pl.DataFrame:
     """Give every candidate a local time on ``run_date`` in the debtor's zone and its UTC instant.
 
@@ -82,10 +99,8 @@ def schedule(candidates: pl.DataFrame, inputs: pl.DataFrame, run_date: date) -> 
     scheduled_at, local_offset_minutes, priority.
     """
     with_zone = candidates.join(inputs.select("account_key", "zone"), on="account_key", how="left")
-    # An offer made on a call is a call: agents work it from the same queue.
-    agent_channel = pl.when(pl.col("action") == "visit").then(pl.lit("visit")).otherwise(pl.col("channel"))
     ranked = (
-        with_zone.with_columns(_agent=agent_channel)
+        with_zone.with_columns(_agent=_agent_channel())
         .with_columns(
             priority=pl.when(pl.col("_agent").is_in(["call", "visit"]))
             .then(pl.col("value").rank("ordinal", descending=True).over("_agent").cast(pl.Int64))

@@ -23,7 +23,7 @@ from recoup.adapters.db.payment_queries import plan_summary
 from recoup.adapters.models.registry import ModelRegistry
 from recoup.core.audit import Cover
 from recoup.core.compliance import RulebookSet, evaluate_batch, load_rulebooks
-from recoup.core.daily import build_inputs, count_by, outbox_rows, schedule
+from recoup.core.daily import build_inputs, compact_priorities, count_by, outbox_rows, schedule
 from recoup.core.schema import MESSAGE_CHANNELS
 from recoup.core.scoring.artifacts import VersionedScorer
 from recoup.core.scoring.features import build_features
@@ -361,7 +361,10 @@ def decide(
     )
 
     chosen = with_score_reasons(
-        choose(allowed, capacities(options), debtors=inputs.select("account_key", "debtor_id")), scores
+        compact_priorities(
+            choose(allowed, capacities(options), debtors=inputs.select("account_key", "debtor_id"))
+        ),
+        scores,
     )
     library = template_library(
         db, linter=rulebook_linter(books), agency=options.sender.agency, phone=options.sender.phone

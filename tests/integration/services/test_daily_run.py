@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
+
 from recoup.adapters.db.bulk import read_frame
 from recoup.adapters.db.engine import Database
 from recoup.bootstrap import App
 from recoup.config import Settings
+from recoup.core.schema import UTC_INSTANT
 from recoup.entrypoints.jobs.daily import run_day
 from recoup.services.daily_run import STEPS, RunOptions
 from tests.integration.services.helpers import DATA, load_accounts, load_events, raw, snapshot
@@ -94,3 +97,20 @@ def test_an_opt_out_stops_that_channel(db: Database, tmp_path: Path) -> None:
     )
     run_day(_app(db), date(2026, 3, 1), RunOptions())
     assert read_frame(db, "SELECT action FROM actions").get_column("action").to_list() == ["email"]
+
+
+def test_the_queued_calls_are_numbered_one_to_n_in_order_of_value(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    load_accounts(sqlite_db, raw((DATA / "accounts_small.csv").read_text(encoding="utf-8"), tmp_path))
+    run_day(_app(sqlite_db), date(2026, 3, 1), RunOptions(strategy="default"))
+    calls = read_frame(
+        sqlite_db,
+        "SELECT priority, scheduled_at, local_offset_minutes FROM actions WHERE channel = 'call' ORDER BY priority",
+        {"priority": pl.Int64(), "scheduled_at": UTC_INSTANT, "local_offset_minutes": pl.Int64()},
+    )
+    assert calls.height > 0
+    assert calls.get_column("priority").to_list() == list(range(1, calls.height + 1))
+    # The agents' day follows the queue: the higher the priority, the earlier on the debtor's clock.
+    local = calls.select(pl.col("scheduled_at") + pl.duration(minutes=pl.col("local_offset_minutes")))
+    assert local.to_series().is_sorted()
