@@ -57,7 +57,8 @@ def test_holdout_accounts_are_never_treated_and_every_action_names_its_arm(
 ) -> None:
     _simulated(sqlite_db, tmp_path, days=6, strategy=strategy)
     acted = _acted(sqlite_db)
-    experiment = strategies.running_experiment(sqlite_db.engine.connect())
+    with sqlite_db.engine.connect() as connection:
+        experiment = strategies.running_experiment(connection)
     assert experiment is not None
     arms = [arm_of(experiment[0], c, a) for c, a in acted.select("creditor_id", "account_id").rows()]
     assert acted.height > 0 and HOLDOUT not in arms
